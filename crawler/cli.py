@@ -1,0 +1,129 @@
+"""The ``demarche`` command.
+
+    demarche crawl KEY [KEY ...] [--all] [-a since=YYYY-MM-DD] [-a max_articles=N]
+    demarche sql "SELECT ..." [--format table|csv|json]
+    demarche sources
+    demarche demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from tabulate import tabulate
+
+from crawler.params import ArgumentError
+from crawler.runner import project_settings, run_crawls
+from crawler.sources import RegistryError, load_sources
+from storage.engine import ArchiveError
+from storage.query import QueryError, QueryResult, run_readonly
+
+
+def _spider_args(pairs: Sequence[str]) -> dict[str, str]:
+    args = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ArgumentError(f"-a takes NAME=VALUE, got {pair!r}")
+        args[name.strip()] = value
+    return args
+
+
+def print_result(result: QueryResult, fmt: str, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+    elif fmt == "json":
+        def plain(value: object) -> object:
+            return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+        records = [dict(zip(result.columns, map(plain, row))) for row in result.rows]
+        json.dump(records, out, ensure_ascii=False, indent=2, default=str)
+        out.write("\n")
+    else:
+        out.write(tabulate(result.rows, headers=result.columns, tablefmt="simple", maxcolwidths=60))
+        out.write(f"\n({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})\n")
+
+
+def cmd_crawl(opts: argparse.Namespace) -> int:
+    overrides: dict[str, object] = {}
+    if opts.replay:
+        overrides["DEMARCHE_REPLAY"] = opts.replay
+    settings = project_settings(overrides)
+    keys = list(opts.sources)
+    if opts.all:
+        keys = list(load_sources(settings.get("DEMARCHE_SOURCES") or None))
+    if not keys:
+        raise ArgumentError("name at least one source, or --all (see `demarche sources`)")
+    outcomes = run_crawls(keys, _spider_args(opts.arg), settings)
+    rows = [(o.source, o.status, o.counts["pages"], o.counts["new"], o.counts["changed"],
+             o.counts["unchanged"], o.counts["errors"]) for o in outcomes]
+    print(tabulate(rows, headers=["source", "status", "pages", "new", "changed",
+                                  "unchanged", "errors"]))
+    return 0 if all(o.status == "finished" for o in outcomes) else 1
+
+
+def cmd_sql(opts: argparse.Namespace) -> int:
+    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    print_result(run_readonly(url, opts.query), opts.format)
+    return 0
+
+
+def cmd_sources(opts: argparse.Namespace) -> int:
+    sources = load_sources(project_settings().get("DEMARCHE_SOURCES") or None)
+    rows = [(s.key, s.kind, s.country, s.language, s.spider, s.name) for s in sources.values()]
+    print(tabulate(rows, headers=["key", "kind", "country", "lang", "spider", "name"]))
+    return 0
+
+
+def cmd_demo(opts: argparse.Namespace) -> int:
+    from crawler.demo.run import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="demarche", description="Crawl, clean and archive foreign-ministry statements."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    crawl = sub.add_parser("crawl", help="crawl sources now, in this process")
+    crawl.add_argument("sources", nargs="*", metavar="KEY", help="source keys (demarche sources)")
+    crawl.add_argument("--all", action="store_true", help="crawl every registered source")
+    crawl.add_argument("-a", dest="arg", action="append", default=[], metavar="NAME=VALUE",
+                       help="spider argument: since=YYYY-MM-DD, max_articles=N, max_pages=N")
+    crawl.add_argument("--replay", action="append", default=[], metavar="WARC",
+                       help="answer requests from this WARC file instead of the network")
+    crawl.set_defaults(func=cmd_crawl)
+
+    sql = sub.add_parser("sql", help="run a read-only SQL query against the archive")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.set_defaults(func=cmd_sql)
+
+    sources = sub.add_parser("sources", help="list the registered sources")
+    sources.set_defaults(func=cmd_sources)
+
+    demo = sub.add_parser("demo", help="crawl the bundled offline demo into the archive")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = build_parser().parse_args(argv)
+    try:
+        return opts.func(opts)
+    except (ArgumentError, RegistryError, ArchiveError, QueryError) as exc:
+        print(f"demarche {opts.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

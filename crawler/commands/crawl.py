@@ -1,0 +1,27 @@
+"""``scrapy crawl`` that checks the source key and its ``-a`` arguments
+before the engine starts, so a typo ends with one clear line and exit code 2
+instead of a traceback from inside Twisted."""
+
+from __future__ import annotations
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.exceptions import UsageError
+
+from crawler.params import ArgumentError, CrawlArgs
+
+
+class Command(ScrapyCrawl):
+    def run(self, args: list[str], opts) -> None:  # type: ignore[no-untyped-def]
+        if len(args) == 1:
+            assert self.crawler_process is not None
+            known = self.crawler_process.spider_loader.list()
+            if args[0] not in known:
+                raise UsageError(
+                    f"unknown source {args[0]!r}; known sources: {', '.join(known)}",
+                    print_help=False,
+                )
+            try:
+                CrawlArgs.parse(opts.spargs)
+            except ArgumentError as exc:
+                raise UsageError(f"bad spider argument: {exc}", print_help=False) from None
+        super().run(args, opts)

@@ -1,0 +1,115 @@
+"""Fetched page in, clean statement out: a thin adapter around
+``extract_statement``.
+
+trafilatura is CPU-bound (about 20 ms a page here) and would stall Twisted's
+reactor, and with it every download, if called inline. The pipeline hands
+each page to a process pool sized to the machine's cores and awaits the
+result. The pool uses the ``spawn`` start method: forking a process that runs
+a reactor and threads copies locks in unknown states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC
+from typing import Any, Self
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.extraction.extract import Rejected, extract_statement
+from crawler.items import FetchedPage, Statement
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractionPool:
+    """One process pool per crawling process, shared by its crawlers."""
+
+    _executor: ProcessPoolExecutor | None = None
+    _users = 0
+
+    @classmethod
+    def acquire(cls, workers: int) -> ProcessPoolExecutor:
+        if cls._executor is None:
+            cls._executor = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        cls._users += 1
+        return cls._executor
+
+    @classmethod
+    def replace_broken(cls, workers: int) -> ProcessPoolExecutor:
+        if cls._executor is not None:
+            cls._executor.shutdown(wait=False, cancel_futures=True)
+        cls._executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
+        return cls._executor
+
+    @classmethod
+    def release(cls) -> None:
+        cls._users -= 1
+        if cls._users <= 0 and cls._executor is not None:
+            cls._executor.shutdown(wait=True)
+            cls._executor = None
+            cls._users = 0
+
+
+class ExtractionPipeline:
+    def __init__(self, crawler: Crawler, workers: int) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        workers = crawler.settings.getint("DEMARCHE_EXTRACT_WORKERS") or os.cpu_count() or 1
+        return cls(crawler, workers)
+
+    def open_spider(self) -> None:
+        self.pool = ExtractionPool.acquire(self.workers)
+
+    def close_spider(self) -> None:
+        ExtractionPool.release()
+
+    async def _run(self, page: FetchedPage, source: Any) -> Statement | Rejected:
+        assert self.pool is not None
+        try:
+            return await asyncio.wrap_future(self.pool.submit(extract_statement, page, source))
+        except BrokenProcessPool:
+            # A worker died (out of memory, a crash in lxml): count it, start
+            # a fresh pool, and give the page one more chance.
+            self.stats.inc_value("extract/worker_crash")
+            logger.error("Extraction worker died on %s; restarting the pool", page.url)
+            self.pool = ExtractionPool.replace_broken(self.workers)
+            return await asyncio.wrap_future(self.pool.submit(extract_statement, page, source))
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage):
+            return item
+        spider = self.crawler.spider
+        source = getattr(spider, "source", None)
+        try:
+            result = await self._run(item, source)
+        except Exception as exc:  # noqa: BLE001 - any extractor bug must not end the crawl
+            self.stats.inc_value("extract/error")
+            logger.error("Extraction failed on %s: %r", item.url, exc)
+            raise DropItem(f"extraction failed on {item.url}: {exc!r}", log_level="ERROR") from exc
+        if isinstance(result, Rejected):
+            self.stats.inc_value(f"extract/rejected/{result.reason}")
+            raise DropItem(f"not archived, {result}: {item.url}", log_level="INFO")
+        since = getattr(getattr(spider, "args", None), "since", None)
+        if since and result.published_at and result.published_at.astimezone(UTC).date() < since:
+            self.stats.inc_value("extract/rejected/too_old")
+            raise DropItem(f"published before {since}: {item.url}", log_level="DEBUG")
+        self.stats.inc_value("extract/ok")
+        for note in result.notes:
+            self.stats.inc_value(f"extract/note/{note}")
+        return result

@@ -1,0 +1,64 @@
+"""Run one or more source crawls in this process (``demarche crawl``,
+``demarche demo``). The scheduler will run each crawl as a ``scrapy crawl``
+subprocess instead, since a Twisted reactor cannot be restarted."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+from crawler.extensions.ledger import run_counts, run_status
+from crawler.params import ArgumentError, CrawlArgs
+
+
+@dataclass
+class CrawlOutcome:
+    source: str
+    status: str
+    counts: dict[str, int]
+    stats: dict[str, object]
+
+
+def project_settings(overrides: Mapping[str, object] | None = None) -> Settings:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def check_request(settings: Settings, keys: Iterable[str], args: Mapping[str, str]) -> None:
+    """Fail before starting anything on an unknown key or a bad argument."""
+    from crawler.sources import load_sources
+
+    known = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise ArgumentError(
+            f"unknown source(s): {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    CrawlArgs.parse(dict(args))
+
+
+def run_crawls(
+    keys: list[str], args: Mapping[str, str], settings: Settings
+) -> list[CrawlOutcome]:
+    check_request(settings, keys, args)
+    process = CrawlerProcess(settings)
+    crawlers: list[tuple[str, Crawler]] = []
+    for key in keys:
+        crawler = process.create_crawler(key)
+        crawlers.append((key, crawler))
+        process.crawl(crawler, **args)
+    process.start()
+    outcomes = []
+    for key, crawler in crawlers:
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        reason = str(stats.get("finish_reason", "failed"))
+        outcomes.append(CrawlOutcome(key, run_status(reason), run_counts(stats), stats))
+    return outcomes

@@ -1,0 +1,78 @@
+"""Scrapy settings of demarche, and the one place where ``DEMARCHE_*``
+environment variables are read.
+
+Every demarche setting can also be given per run: ``scrapy crawl KEY -s
+DEMARCHE_BATCH_SIZE=10``. The README lists them.
+"""
+
+import os
+
+from storage.engine import default_archive_url
+
+BOT_NAME = "demarche"
+
+# --- demarche -------------------------------------------------------------
+# Any SQLAlchemy URL; the default is archive.db in the project root.
+DEMARCHE_ARCHIVE_URL = os.environ.get("DEMARCHE_ARCHIVE_URL") or default_archive_url()
+# The source registry (TOML); empty means crawler/sources.toml.
+DEMARCHE_SOURCES = os.environ.get("DEMARCHE_SOURCES", "")
+# WARC files to answer requests from instead of the network (offline runs).
+DEMARCHE_REPLAY = [p for p in os.environ.get("DEMARCHE_REPLAY", "").split(os.pathsep) if p]
+# Who to contact about the crawler: sent in the User-Agent.
+DEMARCHE_CONTACT_URL = os.environ.get(
+    "DEMARCHE_CONTACT_URL", "https://github.com/demarche-archive/demarche"
+)
+# Extraction processes; 0 means one per core.
+DEMARCHE_EXTRACT_WORKERS = int(os.environ.get("DEMARCHE_EXTRACT_WORKERS", "0"))
+# Statements written per transaction, and the longest a batch waits.
+DEMARCHE_BATCH_SIZE = 50
+DEMARCHE_BATCH_SECONDS = 30.0
+# Retry waits: 2 s, 4 s, 8 s ... at most 60 s (or the server's Retry-After).
+DEMARCHE_RETRY_BACKOFF_BASE = 2.0
+DEMARCHE_RETRY_BACKOFF_MAX = 60.0
+DEMARCHE_LEDGER_ENABLED = True
+
+# --- Scrapy -----------------------------------------------------------------
+SPIDER_LOADER_CLASS = "crawler.spiderloader.SourceSpiderLoader"
+SPIDER_MODULES = ["crawler.spiders"]
+COMMANDS_MODULE = "crawler.commands"
+
+USER_AGENT = f"demarche/0.1 (statements archive; +{DEMARCHE_CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+
+# Politeness: ministries run small servers. AutoThrottle adapts the delay to
+# the server's latency; the per-domain cap bounds it in any case.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 30
+# A statement page is rarely over 2 MB; 32 MB stops runaway downloads
+# (endless streams, mislabelled archives) without losing real pages.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+
+RETRY_TIMES = 3
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
+    # Last before the network: robots.txt, user agent and the rest run first.
+    "crawler.middlewares.replay.ReplayMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.extract.ExtractionPipeline": 300,
+    "crawler.pipelines.archive.ArchivePipeline": 800,
+}
+EXTENSIONS = {
+    "crawler.extensions.ledger.CrawlLedger": 500,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+# Nobody should steer a crawl of ministry sites from an open port.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False

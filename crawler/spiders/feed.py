@@ -1,0 +1,55 @@
+"""RSS and Atom feeds: each entry that links to an article of the source.
+
+feedparser reads every feed dialect (RSS 0.9x/1.0/2.0, Atom, RDF) and
+tolerates the malformed ones ministries publish; its entry dates become the
+article's fallback publication date.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime
+
+import feedparser
+import scrapy
+from scrapy.http import Response
+
+from crawler.spiders.base import SourceSpider
+
+
+def _entry_date(entry: feedparser.FeedParserDict) -> datetime | None:
+    for key in ("published_parsed", "created_parsed", "updated_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    return None
+
+
+class FeedSpider(SourceSpider):
+    async def start(self):
+        for url in self.source.entry_points:
+            yield scrapy.Request(url, callback=self.parse_feed)
+
+    def parse_feed(self, response: Response):
+        feed = feedparser.parse(response.body, response_headers=dict(
+            (k.decode("latin-1").lower(), v[0].decode("latin-1")) for k, v in response.headers.items()
+        ))
+        if not feed.entries:
+            self.crawler.stats.inc_value("feed/empty")
+            self.logger.warning(
+                "No entries in feed %s (%s)",
+                response.url,
+                feed.get("bozo_exception") or "the feed lists nothing",
+            )
+            return
+        self.crawler.stats.inc_value("feed/entries", len(feed.entries))
+        for entry in feed.entries:
+            link = response.urljoin(entry.get("link") or "")
+            if not self.source.is_article_url(link):
+                self.crawler.stats.inc_value("feed/skipped_links")
+                continue
+            request = self.article_request(
+                link, hinted_date=_entry_date(entry), hinted_title=entry.get("title")
+            )
+            if request is not None:
+                yield request
