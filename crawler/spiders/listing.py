@@ -27,7 +27,6 @@ class ListingSpider(SourceSpider):
         super().__init__(**kwargs)
         self.links = LinkExtractor(
             allow=self.source.article_pattern,
-            allow_domains=self.source.domains,
             deny_extensions=[e for e in IGNORED_EXTENSIONS if e not in _DOCUMENTS],
         )
         self.max_pages = self.args.max_pages or self.source.max_pages
@@ -42,7 +41,9 @@ class ListingSpider(SourceSpider):
             self.logger.warning("Listing page is not HTML: %s", response.url)
             return
         self.crawler.stats.inc_value("listing/pages")
-        links = self.links.extract_links(response)
+        # Domains are checked on the host name (LinkExtractor's allow_domains
+        # compares host:port, which misses a site served on a port).
+        links = [x for x in self.links.extract_links(response) if self.source.owns_url(x.url)]
         new = 0
         dated_old = 0
         for link in links:

@@ -1,0 +1,171 @@
+"""Shared fixtures: the ../shared data, a loopback HTTP site, and a way to
+run a real ``scrapy crawl`` against it into a fresh SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The project's shared data; its absence is a failure, never a skip."""
+    if not (SHARED / "seed").is_dir():
+        pytest.fail(f"../shared is missing (looked in {SHARED}); tests need its real pages")
+    return SHARED
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    content_type: str | None = "text/html; charset=utf-8"
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Site:
+    """A small website on 127.0.0.1 whose pages a test sets and changes."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: dict[str, int] = {}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                site.hits[self.path] = site.hits.get(self.path, 0) + 1
+                route = site.routes.get(self.path) or Route(404, b"<h1>Not found</h1>")
+                if route.delay:
+                    time.sleep(route.delay)
+                try:
+                    self.send_response(route.status)
+                    if route.content_type:
+                        self.send_header("Content-Type", route.content_type)
+                    for name, value in route.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(route.body)))
+                    self.end_headers()
+                    self.wfile.write(route.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the crawler gave up on a slow page: expected
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def page(self, path: str, body: str | bytes, **kwargs: object) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.routes[path] = Route(body=data, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    s = Site()
+    s.thread.start()
+    yield s
+    s.server.shutdown()
+    s.server.server_close()
+
+
+def article_html(title: str, paragraphs: list[str], *, lang: str = "en", date: str = "") -> str:
+    meta = f'<meta property="article:published_time" content="{date}">' if date else ""
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
+        f'{meta}</head><body><nav><a href="/">Home</a> <a href="/news/">News</a></nav>'
+        f"<main><article><h1>{title}</h1>{body}</article></main>"
+        f"<footer><p>Contact us</p></footer></body></html>"
+    )
+
+
+def write_sources(path: Path, site: Site, **overrides: object) -> Path:
+    row = {
+        "key": "loopback_news",
+        "name": "Loopback Ministry: News",
+        "site_name": "Loopback Ministry",
+        "kind": "ministry",
+        "country": "RU",
+        "language": "en",
+        "domains": ["127.0.0.1"],
+        "spider": "listing",
+        "entry_points": [site.url("/news/")],
+        "article_pattern": r"/news/\d{4}/\d\d/\d\d/[^/]+$",
+        "next_page": 'a[rel="next"]::attr(href)',
+        "max_pages": 3,
+    }
+    row.update(overrides)
+    lines = ["[[source]]"] + [f"{k} = {json.dumps(v)}" for k, v in row.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    output: str
+    archive: Path
+
+    def rows(self, sql: str) -> list[tuple]:
+        with sqlite3.connect(self.archive) as conn:
+            return conn.execute(sql).fetchall()
+
+    def last_run_stats(self) -> dict[str, object]:
+        (raw,) = self.rows("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+        return json.loads(raw)
+
+
+# Fast, deterministic settings for loopback crawls: no politeness delays,
+# short timeouts, one quick retry.
+FAST = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "DOWNLOAD_TIMEOUT": "2",
+    "RETRY_TIMES": "1",
+    "DEMARCHE_RETRY_BACKOFF_BASE": "0.1",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture
+def crawl(tmp_path: Path) -> Callable[..., CrawlResult]:
+    archive = tmp_path / "archive.db"
+
+    def run(sources: Path, key: str, *args: str, settings: dict[str, str] | None = None,
+            timeout: float = 120) -> CrawlResult:
+        env = {
+            **os.environ,
+            "DEMARCHE_SOURCES": str(sources),
+            "DEMARCHE_ARCHIVE_URL": f"sqlite:///{archive}",
+            "DEMARCHE_EXTRACT_WORKERS": "2",
+        }
+        command = [sys.executable, "-m", "scrapy", "crawl", key, *args]
+        for name, value in {**FAST, **(settings or {})}.items():
+            command += ["-s", f"{name}={value}"]
+        proc = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
+        return CrawlResult(proc.returncode, proc.stdout + proc.stderr, archive)
+
+    return run
