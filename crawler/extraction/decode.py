@@ -16,6 +16,14 @@ import charset_normalizer
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
 _UTF8 = {"utf-8", "utf8"}
+# Detection only considers encodings the WHATWG Encoding Standard lets a web
+# page use; otherwise charset_normalizer happily answers mac_cyrillic for
+# windows-1251 Russian text.
+_WEB_ENCODINGS = [
+    "utf_8", "cp1251", "koi8_r", "koi8_u", "cp1252", "iso8859_2", "cp1250", "iso8859_5",
+    "gb18030", "big5", "shift_jis", "euc_jp", "iso2022_jp", "euc_kr", "cp1253", "cp1254",
+    "cp1255", "cp1256", "cp1257", "cp1258", "cp874", "iso8859_15", "utf_16",
+]
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,7 @@ class DecodedPage:
 
 
 def _detect(body: bytes) -> str | None:
-    best = charset_normalizer.from_bytes(body[:200_000]).best()
+    best = charset_normalizer.from_bytes(body[:200_000], cp_isolation=_WEB_ENCODINGS).best()
     return best.encoding if best else None
 
 

@@ -69,7 +69,7 @@ class SitemapSpider(SourceSpider):
 
     def parse_sitemap(self, response: Response):
         if response.url.endswith("/robots.txt"):
-            for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+            for url in sitemap_urls_from_robots(response.body, base_url=response.url):
                 yield scrapy.Request(url, callback=self.parse_sitemap)
             return
         body = self._body(response)

@@ -1,0 +1,38 @@
+"""Decoding bytes the way a browser would, and better when the page lies."""
+
+from __future__ import annotations
+
+from crawler.extraction.decode import decode_html
+
+TEXT = "<html><head>{meta}</head><body><p>Заявление для прессы: переговоры продолжатся.</p></body></html>"
+
+
+def test_bom_wins():
+    page = decode_html(b"\xef\xbb\xbf" + TEXT.format(meta="").encode("utf-8"), "text/html; charset=iso-8859-1")
+    assert "Заявление" in page.text and not page.charset_mismatch
+
+
+def test_meta_charset_used_without_header():
+    body = TEXT.format(meta='<meta charset="windows-1251">').encode("cp1251")
+    page = decode_html(body, "text/html")
+    assert page.encoding == "cp1251" and "Заявление" in page.text
+
+
+def test_header_lying_about_utf8_body():
+    body = TEXT.format(meta="").encode("utf-8")
+    page = decode_html(body, "text/html; charset=windows-1251")
+    assert "Заявление" in page.text and page.charset_mismatch and page.declared == "cp1251"
+
+
+def test_utf8_declared_but_legacy_bytes():
+    body = (TEXT.format(meta='<meta charset="utf-8">') * 5).encode("cp1251")
+    page = decode_html(body, "text/html; charset=utf-8")
+    assert page.charset_mismatch
+    assert "Заявление" in page.text
+
+
+def test_no_declaration_detected():
+    body = ("<html><body>" + "<p>Министерство иностранных дел Российской Федерации.</p>" * 20
+            + "</body></html>").encode("cp1251")
+    page = decode_html(body, None)
+    assert "Министерство" in page.text
