@@ -73,7 +73,9 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             parsed = parsed.set(database=f"file:{database}?mode=ro").update_query_dict(
                 {"uri": "true"}
             )
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        # ?timeout=N in the URL overrides the default wait for a lock.
+        connect_args = {} if "timeout" in parsed.query else {"timeout": SQLITE_BUSY_SECONDS}
+        engine = create_engine(parsed, connect_args=connect_args)
         if not read_only:
             event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -19,7 +19,7 @@ from collections import Counter
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crawler.items import Statement
@@ -65,17 +65,40 @@ class ArchivePipeline:
             self.flush()
         return item
 
+    def _write(self, statements: list[Statement]) -> Counter[str]:
+        outcomes: Counter[str] = Counter()
+        with Session(self.engine) as session, session.begin():
+            for statement in statements:
+                fields = dataclasses.asdict(statement)
+                outcome = archive_article(session, fields, seen_at=statement.fetched_at)
+                outcomes[outcome.value] += 1
+        return outcomes
+
+    def _write_one_by_one(self) -> Counter[str]:
+        """After a data error, save what can be saved and drop the culprits."""
+        outcomes: Counter[str] = Counter()
+        for statement in self.batch:
+            try:
+                outcomes.update(self._write([statement]))
+            except OperationalError:
+                raise
+            except SQLAlchemyError as exc:
+                self.stats.inc_value("archive/rejected")
+                logger.error("The archive refused %s: %s", statement.url, getattr(exc, "orig", exc))
+        return outcomes
+
     def flush(self) -> bool:
         if not self.batch:
             return True
-        outcomes: Counter[str] = Counter()
         try:
-            with Session(self.engine) as session, session.begin():
-                for statement in self.batch:
-                    fields = dataclasses.asdict(statement)
-                    outcome = archive_article(session, fields, seen_at=statement.fetched_at)
-                    outcomes[outcome.value] += 1
-        except SQLAlchemyError as exc:
+            try:
+                outcomes = self._write(self.batch)
+            except OperationalError:
+                raise
+            except SQLAlchemyError:
+                outcomes = self._write_one_by_one()
+        except OperationalError as exc:
+            # Locked past the busy timeout, disk full, server gone: transient.
             self.stats.inc_value("archive/flush_failed")
             logger.error(
                 "Could not write %d statements to %s (will retry): %s",
