@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,postgres]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,8 +21,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/demarche demo
 
+# The storage tests run on SQLite and on a real PostgreSQL server:
+# .ci/postgres installs and starts one on loopback unless
+# DEMARCHE_TEST_POSTGRES_URL already names a server.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	DEMARCHE_TEST_POSTGRES_URL="$${DEMARCHE_TEST_POSTGRES_URL:-$$(.ci/postgres)}" \
+		$(BIN)/python -m pytest
 
 clean:
 	rm -rf build .pytest_cache archive.db archive.db-wal archive.db-shm

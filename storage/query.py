@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.engine import make_engine
 
@@ -42,23 +42,28 @@ def run_readonly(url: str, sql: str) -> QueryResult:
         event.listen(engine, "connect", _query_only)
     try:
         with engine.connect() as conn:
-            # Passed to the driver as written: no bind-parameter parsing of
-            # the user's text (":30" in a time literal is not a parameter).
-            result = conn.exec_driver_sql(sql)
-            if not result.returns_rows:
+            # The user's SQL goes to the driver as written, with no parameters:
+            # neither SQLAlchemy (":30") nor psycopg ("%S") parses it.
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql)
+            except engine.dialect.loaded_dbapi.Error as exc:
+                raise _explain(exc) from None
+            if cursor.description is None:
+                conn.rollback()
                 raise ReadOnlyError("demarche sql only reads: the statement returned no rows")
-            columns = list(result.keys())
-            rows = [tuple(r) for r in result]
+            columns = [d[0] for d in cursor.description]
+            rows = [tuple(r) for r in cursor.fetchall()]
             conn.rollback()
             return QueryResult(columns, rows)
-    except DBAPIError as exc:
-        message = str(exc.orig).strip()
-        if any(word in message.lower() for word in _WRITE_REFUSALS):
-            raise ReadOnlyError(
-                f"demarche sql is read-only; the archive refused the statement ({message})"
-            ) from None
-        raise QueryError(f"query failed: {message}") from None
     except SQLAlchemyError as exc:
-        raise QueryError(f"query failed: {exc}") from None
+        raise QueryError(f"query failed: {getattr(exc, 'orig', exc)}") from None
     finally:
         engine.dispose()
+
+
+def _explain(exc: Exception) -> QueryError:
+    message = str(exc).strip()
+    if any(word in message.lower() for word in _WRITE_REFUSALS):
+        return ReadOnlyError(f"demarche sql is read-only; the archive refused the statement ({message})")
+    return QueryError(f"query failed: {message}")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +27,35 @@ def shared() -> Path:
     if not (SHARED / "seed").is_dir():
         pytest.fail(f"../shared is missing (looked in {SHARED}); tests need its real pages")
     return SHARED
+
+
+POSTGRES_ENV = "DEMARCHE_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive_url(request, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty archive: a SQLite file, or a scratch PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.db'}"
+        return
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        pytest.fail(f"{POSTGRES_ENV} is not set: run the tests with `make test`, which starts "
+                    "PostgreSQL (.ci/postgres), or point it at a server you run")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"demarche_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    from storage.engine import open_archive
+
+    open_archive.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @dataclass
@@ -125,15 +154,21 @@ def write_sources(path: Path, site: Site, **overrides: object) -> Path:
 class CrawlResult:
     returncode: int
     output: str
-    archive: Path
+    archive_url: str
 
     def rows(self, sql: str) -> list[tuple]:
-        with sqlite3.connect(self.archive) as conn:
-            return conn.execute(sql).fetchall()
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.archive_url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.exec_driver_sql(sql)]
+        finally:
+            engine.dispose()
 
     def last_run_stats(self) -> dict[str, object]:
         (raw,) = self.rows("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
-        return json.loads(raw)
+        return raw if isinstance(raw, dict) else json.loads(raw)
 
 
 # Fast, deterministic settings for loopback crawls: no politeness delays,
@@ -150,14 +185,15 @@ FAST = {
 
 @pytest.fixture
 def crawl(tmp_path: Path) -> Callable[..., CrawlResult]:
-    archive = tmp_path / "archive.db"
+    default_archive = f"sqlite:///{tmp_path / 'archive.db'}"
 
     def run(sources: Path, key: str, *args: str, settings: dict[str, str] | None = None,
-            timeout: float = 120) -> CrawlResult:
+            archive: str | None = None, timeout: float = 120) -> CrawlResult:
+        archive = archive or default_archive
         env = {
             **os.environ,
             "DEMARCHE_SOURCES": str(sources),
-            "DEMARCHE_ARCHIVE_URL": f"sqlite:///{archive}",
+            "DEMARCHE_ARCHIVE_URL": archive,
             "DEMARCHE_EXTRACT_WORKERS": "2",
         }
         command = [sys.executable, "-m", "scrapy", "crawl", key, *args]

@@ -102,17 +102,20 @@ def test_crawl_archives_good_pages_and_counts_every_bad_one(site, crawl, tmp_pat
     assert pages >= 10 and errors >= 3
 
 
-def test_recrawl_adds_no_duplicates_and_updates_changed_article(site, crawl, tmp_path: Path):
+def test_recrawl_adds_no_duplicates_and_updates_changed_article(
+    site, crawl, tmp_path: Path, archive_url: str
+):
+    """On SQLite and on PostgreSQL: the same crawl path, two archives."""
     build_site(site)
     sources = write_sources(tmp_path / "sources.toml", site)
-    first = crawl(sources, "loopback_news", settings=LIMITS)
+    first = crawl(sources, "loopback_news", settings=LIMITS, archive=archive_url)
     assert first.returncode == 0, first.output
     before = first.rows("SELECT count(*) FROM articles")[0][0]
 
     changed_path, _, _ = GOOD[1]
     site.page(changed_path, article_html("Comment on the situation (updated)", PARAS + [
         "Added later: the ministry also called for an immediate ceasefire by all parties."]))
-    second = crawl(sources, "loopback_news", settings=LIMITS)
+    second = crawl(sources, "loopback_news", settings=LIMITS, archive=archive_url)
     assert second.returncode == 0, second.output
 
     assert second.rows("SELECT count(*) FROM articles")[0][0] == before == 4

@@ -4,12 +4,13 @@ and the archive pipeline when the database is locked."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crawler.items import Statement
@@ -32,7 +33,15 @@ def fields(url: str, title: str = "Statement", body: str = "Text of the statemen
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> str:
+def archive(archive_url: str) -> str:
+    """An archive with the registry's sources, on SQLite and on PostgreSQL."""
+    with Session(open_archive(archive_url)) as s, s.begin():
+        sync_sources(s, load_sources().values(), T0)
+    return archive_url
+
+
+@pytest.fixture
+def sqlite_archive(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'archive.db'}"
     with Session(open_archive(url)) as s, s.begin():
         sync_sources(s, load_sources().values(), T0)
@@ -57,8 +66,8 @@ def test_new_unchanged_changed_and_one_row_per_normalised_url(archive: str):
         assert row.changed_at == T0 + timedelta(days=2)
 
 
-def test_times_are_iso_8601_utc_text_in_sqlite(archive: str, tmp_path: Path):
-    with Session(open_archive(archive)) as s, s.begin():
+def test_times_are_iso_8601_utc_text_in_sqlite(sqlite_archive: str, tmp_path: Path):
+    with Session(open_archive(sqlite_archive)) as s, s.begin():
         archive_article(s, fields("https://sputnikglobe.com/20120402/1.html"), T0)
     with sqlite3.connect(tmp_path / "archive.db") as conn:
         published, first_seen = conn.execute("SELECT published_at, first_seen_at FROM articles").fetchone()
@@ -68,13 +77,33 @@ def test_times_are_iso_8601_utc_text_in_sqlite(archive: str, tmp_path: Path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_database_enforces_unique_urls(archive: str, tmp_path: Path):
-    with Session(open_archive(archive)) as s, s.begin():
+def test_database_enforces_unique_urls(archive: str):
+    engine = open_archive(archive)
+    with Session(engine) as s, s.begin():
         archive_article(s, fields("https://sputnikglobe.com/20120402/2.html"), T0)
-    with sqlite3.connect(tmp_path / "archive.db") as conn, pytest.raises(sqlite3.IntegrityError):
-        conn.execute("INSERT INTO articles (source, url, title, body, content_hash, first_seen_at, "
-                     "last_seen_at) SELECT source, url, title, body, content_hash, first_seen_at, "
-                     "last_seen_at FROM articles")
+    copy = ("INSERT INTO articles (source, url, title, body, content_hash, first_seen_at, "
+            "last_seen_at) SELECT source, url, title, body, content_hash, first_seen_at, "
+            "last_seen_at FROM articles")
+    with engine.connect() as conn, pytest.raises(IntegrityError):
+        conn.exec_driver_sql(copy)
+
+
+def test_times_round_trip_as_aware_utc(archive: str):
+    moment = datetime(2012, 4, 2, 14, 18, tzinfo=timezone(timedelta(hours=4)))
+    with Session(open_archive(archive)) as s, s.begin():
+        archive_article(s, {**fields("https://sputnikglobe.com/20120402/4.html"),
+                            "published_at": moment}, T0)
+    with Session(open_archive(archive)) as s:
+        row = s.scalars(select(Article)).one()
+        assert row.published_at == datetime(2012, 4, 2, 10, 18, tzinfo=UTC)
+        assert row.published_at.utcoffset() == timedelta(0)
+
+
+def test_sql_with_percent_and_colon_literals(archive: str):
+    with Session(open_archive(archive)) as s, s.begin():
+        archive_article(s, fields("https://sputnikglobe.com/20120402/5.html", title="Syria: 10:30"), T0)
+    result = run_readonly(archive, "SELECT title FROM articles WHERE title LIKE '%Syria%' AND title LIKE '%10:30'")
+    assert result.rows == [("Syria: 10:30",)]
 
 
 def test_readonly_query_refuses_writes_and_changes_nothing(archive: str):
@@ -87,7 +116,7 @@ def test_readonly_query_refuses_writes_and_changes_nothing(archive: str):
         with pytest.raises(ReadOnlyError, match="read-only"):
             run_readonly(archive, sql)
     assert run_readonly(archive, "SELECT count(*), min(title) FROM articles").rows == [(1, "Statement")]
-    with pytest.raises(QueryError, match="no such table"):
+    with pytest.raises(QueryError, match="no such table|does not exist"):
         run_readonly(archive, "SELECT * FROM nowhere")
 
 
