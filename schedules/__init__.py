@@ -1,0 +1,1 @@
+"""The nightly timetable (APScheduler). Empty until the scheduler lands."""

@@ -1,0 +1,52 @@
+"""The README must keep up with the code: every source, setting and
+command it should document, and its example queries must run."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from crawler import settings
+from crawler.cli import build_parser
+from crawler.sources import load_sources
+from storage.query import run_readonly
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_source_is_in_the_readme():
+    for key in load_sources():
+        assert f"`{key}`" in README, key
+
+
+def test_every_demarche_setting_is_in_the_readme():
+    names = [n for n in dir(settings) if n.startswith("DEMARCHE_")]
+    assert len(names) >= 8
+    for name in names + ["DEMARCHE_TEST_POSTGRES_URL"]:
+        assert f"`{name}`" in README, name
+
+
+def test_every_command_is_in_the_readme():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no API
+    for name in commands:
+        assert f"demarche {name}" in README, name
+    assert "make demo" in README and "make test" in README
+
+
+def test_readme_example_queries_run(tmp_path):
+    archive = tmp_path / "archive.db"
+    env = {"DEMARCHE_ARCHIVE_URL": f"sqlite:///{archive}"}
+    subprocess.run([sys.executable, "-m", "crawler.cli", "demo"], cwd=ROOT, check=True,
+                   capture_output=True, env={**os.environ, **env})
+    queries = re.findall(r"```sql\n(.*?)```", README, flags=re.S)
+    assert len(queries) >= 4
+    for query in queries:
+        sql = "\n".join(line for line in query.splitlines() if not line.startswith("--"))
+        result = run_readonly(f"sqlite:///{archive}", sql)
+        assert result.columns
+    per_day = run_readonly(f"sqlite:///{archive}", queries[1])
+    assert sum(row[2] for row in per_day.rows) == 9
