@@ -8,7 +8,7 @@ which pickle cheaply to the extraction process pool.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -18,7 +18,7 @@ class FetchedPage:
     url: str
     status: int
     content_type: str | None
-    body: bytes
+    body: bytes = field(repr=False)  # kept out of log lines
     fetched_at: datetime
     # What the page's referrer knew: a feed entry's or a sitemap entry's
     # publication date, used when the page itself carries none.
@@ -32,7 +32,7 @@ class Statement:
     url: str  # normalised: the archive's unique key
     canonical_url: str | None
     title: str
-    body: str
+    body: str = field(repr=False)
     published_at: datetime | None  # UTC
     author: str | None
     language: str | None

@@ -14,6 +14,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.extensions.ledger import run_counts, run_status
 from crawler.params import ArgumentError, CrawlArgs
+from storage.engine import open_archive
 
 
 @dataclass
@@ -43,6 +44,7 @@ def check_request(settings: Settings, keys: Iterable[str], args: Mapping[str, st
             f"unknown source(s): {', '.join(unknown)}; known: {', '.join(known)}"
         )
     CrawlArgs.parse(dict(args))
+    open_archive(settings.get("DEMARCHE_ARCHIVE_URL"))  # raises ArchiveError with the reason
 
 
 def run_crawls(

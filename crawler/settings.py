@@ -44,6 +44,10 @@ ROBOTSTXT_OBEY = True
 # the server's latency; the per-domain cap bounds it in any case.
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Keep this above 0: with no delay, Scrapy 2.19's downloader drains a
+# slot's whole queue at once and exceeds CONCURRENT_REQUESTS_PER_DOMAIN
+# (measured here; see scrapy/scrapy#6982). With a delay it releases one
+# request per interval and the limit holds.
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

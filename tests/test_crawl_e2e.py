@@ -7,9 +7,15 @@ on to the pages after it.
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from tests.conftest import Site, article_html, write_sources
+from tests.conftest import FAST, ROOT, Site, article_html, write_sources
 
 GOOD = [
     ("/news/2024/01/10/talks.html", "Minister holds talks in Yerevan", "2024-01-10T09:00:00+03:00"),
@@ -164,4 +170,59 @@ def test_bad_spider_arguments_fail_before_crawling(site, crawl, tmp_path: Path):
         assert "Traceback" not in result.output
     result = crawl(sources, "no_such_source")
     assert result.returncode == 2 and "unknown source 'no_such_source'" in result.output
+    assert site.hits == {}
+
+
+def test_killed_crawl_leaves_whole_rows_and_the_rerun_completes(site, tmp_path: Path):
+    paths = [f"/news/2024/02/{day:02d}/statement.html" for day in range(1, 9)]
+    site.page("/news/", "<html><body>" + "".join(f'<a href="{p}">s</a>' for p in paths)
+              + "</body></html>")
+    for path in paths:
+        site.page(path, article_html(f"Statement {path}", PARAS), delay=0.7)
+    sources = write_sources(tmp_path / "sources.toml", site)
+    archive = tmp_path / "archive.db"
+    env = {**os.environ, "DEMARCHE_SOURCES": str(sources),
+           "DEMARCHE_ARCHIVE_URL": f"sqlite:///{archive}"}
+    command = [sys.executable, "-m", "scrapy", "crawl", "loopback_news"]
+    # One page at a time, each written at once: the kill lands mid-run.
+    # (A delay above 0 is needed for Scrapy to honour the per-domain limit.)
+    slow = {"DEMARCHE_BATCH_SIZE": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+            "DOWNLOAD_DELAY": "0.05"}
+    for name, value in {**FAST, **slow}.items():
+        command += ["-s", f"{name}={value}"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    count = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and count < 2:
+        time.sleep(0.2)
+        if archive.exists():
+            with sqlite3.connect(archive) as conn:
+                count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    with sqlite3.connect(archive) as conn:
+        killed = conn.execute("SELECT count(*) FROM articles WHERE title != '' AND body != ''"
+                              " AND content_hash IS NOT NULL").fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        assert 2 <= killed == total < len(paths)
+        assert conn.execute("SELECT status, finished_at FROM crawl_runs").fetchall() == [
+            ("running", None)]
+
+    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    with sqlite3.connect(archive) as conn:
+        urls = [u for (u,) in conn.execute("SELECT url FROM articles")]
+        assert sorted(urls) == sorted(site.url(p) for p in paths)
+        assert conn.execute("SELECT status FROM crawl_runs ORDER BY id").fetchall() == [
+            ("running",), ("finished",)]
+
+
+def test_unusable_archive_stops_the_crawl_with_a_clear_message(site, crawl, tmp_path: Path):
+    build_site(site)
+    sources = write_sources(tmp_path / "sources.toml", site)
+    result = crawl(sources, "loopback_news", archive=f"sqlite:///{tmp_path}/no/such/dir/a.db")
+    assert result.returncode == 2
+    assert "cannot open archive" in result.output and "does not exist" in result.output
+    assert "Traceback" not in result.output
     assert site.hits == {}

@@ -1,6 +1,6 @@
-"""``scrapy crawl`` that checks the source key and its ``-a`` arguments
-before the engine starts, so a typo ends with one clear line and exit code 2
-instead of a traceback from inside Twisted."""
+"""``scrapy crawl`` that checks the source key, its ``-a`` arguments and the
+archive before the engine starts, so a typo or a missing database ends with
+one clear line and exit code 2 instead of a traceback from inside Twisted."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from crawler.params import ArgumentError, CrawlArgs
+from storage.engine import ArchiveError, open_archive
 
 
 class Command(ScrapyCrawl):
@@ -24,4 +25,8 @@ class Command(ScrapyCrawl):
                 CrawlArgs.parse(opts.spargs)
             except ArgumentError as exc:
                 raise UsageError(f"bad spider argument: {exc}", print_help=False) from None
+            try:
+                open_archive(self.settings.get("DEMARCHE_ARCHIVE_URL"))
+            except ArchiveError as exc:
+                raise UsageError(str(exc), print_help=False) from None
         super().run(args, opts)
