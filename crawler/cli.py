@@ -18,7 +18,7 @@ from datetime import date, datetime
 from tabulate import tabulate
 
 from crawler.params import ArgumentError
-from crawler.runner import project_settings, run_crawls
+from crawler.runner import CrawlOutcome, project_settings, run_crawls
 from crawler.sources import RegistryError, load_sources
 from storage.engine import ArchiveError
 from storage.query import QueryError, QueryResult, run_readonly
@@ -51,6 +51,13 @@ def print_result(result: QueryResult, fmt: str, out=sys.stdout) -> None:  # type
         out.write(f"\n({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})\n")
 
 
+def print_outcomes(outcomes: list[CrawlOutcome]) -> None:
+    rows = [(o.source, o.status, o.counts["pages"], o.counts["new"], o.counts["changed"],
+             o.counts["unchanged"], o.counts["errors"]) for o in outcomes]
+    print(tabulate(rows, headers=["source", "status", "pages", "new", "changed",
+                                  "unchanged", "errors"]))
+
+
 def cmd_crawl(opts: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     if opts.replay:
@@ -62,10 +69,7 @@ def cmd_crawl(opts: argparse.Namespace) -> int:
     if not keys:
         raise ArgumentError("name at least one source, or --all (see `demarche sources`)")
     outcomes = run_crawls(keys, _spider_args(opts.arg), settings)
-    rows = [(o.source, o.status, o.counts["pages"], o.counts["new"], o.counts["changed"],
-             o.counts["unchanged"], o.counts["errors"]) for o in outcomes]
-    print(tabulate(rows, headers=["source", "status", "pages", "new", "changed",
-                                  "unchanged", "errors"]))
+    print_outcomes(outcomes)
     return 0 if all(o.status == "finished" for o in outcomes) else 1
 
 

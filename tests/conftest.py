@@ -76,7 +76,7 @@ class Site:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 site.hits[self.path] = site.hits.get(self.path, 0) + 1
                 route = site.routes.get(self.path) or Route(404, b"<h1>Not found</h1>")
                 if route.delay:

@@ -31,7 +31,7 @@ def test_every_demarche_setting_is_in_the_readme():
 
 def test_every_command_is_in_the_readme():
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse has no API
+    commands = parser._subparsers._group_actions[0].choices
     for name in commands:
         assert f"demarche {name}" in README, name
     assert "make demo" in README and "make test" in README
@@ -42,7 +42,7 @@ def test_readme_example_queries_run(tmp_path):
     env = {"DEMARCHE_ARCHIVE_URL": f"sqlite:///{archive}"}
     subprocess.run([sys.executable, "-m", "crawler.cli", "demo"], cwd=ROOT, check=True,
                    capture_output=True, env={**os.environ, **env})
-    queries = re.findall(r"```sql\n(.*?)```", README, flags=re.S)
+    queries = re.findall(r"```sql\n(.*?)```", README, flags=re.DOTALL)
     assert len(queries) >= 4
     for query in queries:
         sql = "\n".join(line for line in query.splitlines() if not line.startswith("--"))

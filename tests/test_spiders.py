@@ -140,8 +140,8 @@ def test_listing_page_template_and_max_pages():
     source = load_sources()["fmprc_en"]
     spider = make_spider(source, max_pages="2")
     entry = source.entry_points[0]
-    body = (f'<html><body><a href="./fyrbt/202411/t20241128_11534521.html">Remarks</a>'
-            f'<a href="/eng/xw/fyrbt/fyrbt/202411/t20241127_11533000.html">Older</a></body></html>').encode()
+    body = (b'<html><body><a href="./fyrbt/202411/t20241128_11534521.html">Remarks</a>'
+            b'<a href="/eng/xw/fyrbt/fyrbt/202411/t20241127_11533000.html">Older</a></body></html>')
     out = requests_of(spider.parse_listing(HtmlResponse(entry, body=body), entry=entry))
     assert [r.url for r in out][-1] == "https://www.fmprc.gov.cn/eng/xw/fyrbt/index_1.html"
     assert len(out) == 3

@@ -133,29 +133,35 @@ def statement(url: str) -> Statement:
                      section=None, site_name=None, fetched_at=T0)
 
 
-def test_pipeline_keeps_batch_while_database_is_locked(tmp_path: Path):
-    path = tmp_path / "archive.db"
-    url = f"sqlite:///{path}?timeout=0.2"
+def open_pipeline(url: str, batch_size: int) -> tuple[ArchivePipeline, object]:
     with Session(open_archive(url)) as s, s.begin():
         sync_sources(s, load_sources().values(), T0)
-    crawler = get_crawler(settings_dict={"DEMARCHE_ARCHIVE_URL": url, "DEMARCHE_BATCH_SIZE": 2})
+    crawler = get_crawler(settings_dict={"DEMARCHE_ARCHIVE_URL": url,
+                                         "DEMARCHE_BATCH_SIZE": batch_size})
     crawler._apply_settings()
     pipeline = ArchivePipeline.from_crawler(crawler)
     pipeline.open_spider()
+    return pipeline, crawler.stats
+
+
+def test_pipeline_keeps_batch_while_database_is_locked(tmp_path: Path):
+    path = tmp_path / "archive.db"
+    url = f"sqlite:///{path}?timeout=0.2"
+    pipeline, stats = open_pipeline(url, batch_size=2)
 
     locker = sqlite3.connect(path)
     locker.execute("BEGIN EXCLUSIVE")
     pipeline.process_item(statement("https://sputnikglobe.com/20120402/a.html"))
     pipeline.process_item(statement("https://sputnikglobe.com/20120402/b.html"))
-    assert crawler.stats.get_value("archive/flush_failed") == 1
+    assert stats.get_value("archive/flush_failed") == 1
     assert len(pipeline.batch) == 2  # kept, not lost
     locker.rollback()
     locker.close()
 
     pipeline.process_item(statement("https://sputnikglobe.com/20120402/c.html"))
     pipeline.close_spider()
-    assert crawler.stats.get_value("archive/new") == 3
-    assert crawler.stats.get_value("archive/lost") is None
+    assert stats.get_value("archive/new") == 3
+    assert stats.get_value("archive/lost") is None
     with Session(open_archive(url)) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 3
 
@@ -163,36 +169,25 @@ def test_pipeline_keeps_batch_while_database_is_locked(tmp_path: Path):
 def test_pipeline_counts_what_it_could_not_write(tmp_path: Path):
     path = tmp_path / "archive.db"
     url = f"sqlite:///{path}?timeout=0.2"
-    with Session(open_archive(url)) as s, s.begin():
-        sync_sources(s, load_sources().values(), T0)
-    crawler = get_crawler(settings_dict={"DEMARCHE_ARCHIVE_URL": url, "DEMARCHE_BATCH_SIZE": 10})
-    crawler._apply_settings()
-    pipeline = ArchivePipeline.from_crawler(crawler)
-    pipeline.open_spider()
+    pipeline, stats = open_pipeline(url, batch_size=10)
     pipeline.process_item(statement("https://sputnikglobe.com/20120402/d.html"))
     locker = sqlite3.connect(path)
     locker.execute("BEGIN EXCLUSIVE")
     pipeline.close_spider()
     locker.rollback()
     locker.close()
-    assert crawler.stats.get_value("archive/lost") == 1
+    assert stats.get_value("archive/lost") == 1
     with Session(open_archive(url)) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 0
 
 
 def test_pipeline_drops_only_the_row_the_database_refuses(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'archive.db'}"
-    with Session(open_archive(url)) as s, s.begin():
-        sync_sources(s, load_sources().values(), T0)
-    crawler = get_crawler(settings_dict={"DEMARCHE_ARCHIVE_URL": url, "DEMARCHE_BATCH_SIZE": 10})
-    crawler._apply_settings()
-    pipeline = ArchivePipeline.from_crawler(crawler)
-    pipeline.open_spider()
+    pipeline, stats = open_pipeline(f"sqlite:///{tmp_path / 'archive.db'}", batch_size=10)
     pipeline.process_item(statement("https://sputnikglobe.com/20120402/e.html"))
     orphan = statement("https://example.org/x.html")
     orphan.source = "not_registered"  # violates the foreign key to sources
     pipeline.process_item(orphan)
     pipeline.close_spider()
-    assert crawler.stats.get_value("archive/new") == 1
-    assert crawler.stats.get_value("archive/rejected") == 1
-    assert crawler.stats.get_value("archive/lost") is None
+    assert stats.get_value("archive/new") == 1
+    assert stats.get_value("archive/rejected") == 1
+    assert stats.get_value("archive/lost") is None

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tabulate import tabulate
-
-from crawler.cli import print_result
+from crawler.cli import print_outcomes, print_result
 from crawler.demo.record import DEMO_SOURCES, record_site
 from crawler.runner import project_settings, run_crawls
 from storage.engine import describe, project_root
@@ -27,11 +25,8 @@ def run_demo() -> int:
     settings = project_settings({"DEMARCHE_REPLAY": [str(warc)], "LOG_LEVEL": "WARNING"})
     url = settings.get("DEMARCHE_ARCHIVE_URL")
     outcomes = run_crawls(list(DEMO_SOURCES), {}, settings)
-    rows = [(o.source, o.status, o.counts["pages"], o.counts["new"], o.counts["changed"],
-             o.counts["unchanged"], o.counts["errors"]) for o in outcomes]
     print(f"\nCrawled {len(outcomes)} sources into {describe(url)}:")
-    print(tabulate(rows, headers=["source", "status", "pages", "new", "changed",
-                                  "unchanged", "errors"]))
+    print_outcomes(outcomes)
     print("\nThe archive now holds:")
     print_result(run_readonly(url, "SELECT source, published_at, title FROM articles "
                                    "ORDER BY published_at"), "table")

@@ -98,7 +98,7 @@ class ExtractionPipeline:
         source = getattr(spider, "source", None)
         try:
             result = await self._run(item, source)
-        except Exception as exc:  # noqa: BLE001 - any extractor bug must not end the crawl
+        except Exception as exc:
             self.stats.inc_value("extract/error")
             logger.error("Extraction failed on %s: %r", item.url, exc)
             raise DropItem(f"extraction failed on {item.url}: {exc!r}", log_level="ERROR") from exc

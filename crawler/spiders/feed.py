@@ -31,9 +31,12 @@ class FeedSpider(SourceSpider):
             yield scrapy.Request(url, callback=self.parse_feed)
 
     def parse_feed(self, response: Response):
-        feed = feedparser.parse(response.body, response_headers=dict(
-            (k.decode("latin-1").lower(), v[0].decode("latin-1")) for k, v in response.headers.items()
-        ))
+        # The HTTP headers tell feedparser the charset and the base URL.
+        headers = {
+            k.decode("latin-1").lower(): v[0].decode("latin-1")
+            for k, v in response.headers.items()
+        }
+        feed = feedparser.parse(response.body, response_headers=headers)
         if not feed.entries:
             self.crawler.stats.inc_value("feed/empty")
             self.logger.warning(
