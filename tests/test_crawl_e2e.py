@@ -196,9 +196,11 @@ def test_killed_crawl_leaves_whole_rows_and_the_rerun_completes(site, tmp_path: 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and count < 2:
         time.sleep(0.2)
-        if archive.exists():
+        try:
             with sqlite3.connect(archive) as conn:
                 count = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        except sqlite3.OperationalError:
+            continue  # the crawl has not created its tables yet
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     with sqlite3.connect(archive) as conn:
