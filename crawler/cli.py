@@ -3,6 +3,7 @@
     demarche crawl KEY [KEY ...] [--all] [-a since=YYYY-MM-DD] [-a max_articles=N]
     demarche sql "SELECT ..." [--format table|csv|json]
     demarche sources
+    demarche extract DIR --out FILE.jsonl [--workers N]
     demarche demo
 """
 
@@ -14,6 +15,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 
 from tabulate import tabulate
 
@@ -86,6 +88,23 @@ def cmd_sources(opts: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extract(opts: argparse.Namespace) -> int:
+    from crawler.extraction.corpus import extract_directory
+
+    if not opts.directory.is_dir():
+        raise ArgumentError(f"not a folder: {opts.directory}")
+    if opts.workers is not None and opts.workers < 1:
+        raise ArgumentError("--workers must be at least 1")
+    try:
+        summary = extract_directory(opts.directory, opts.out, opts.workers)
+    except FileNotFoundError as exc:
+        raise ArgumentError(str(exc)) from None
+    print(f"{summary.pages} pages, {summary.failed} without text, "
+          f"{summary.seconds:.2f} s with {summary.workers} worker(s) "
+          f"({summary.pages / summary.seconds:.1f} pages/s) -> {opts.out}")
+    return 0
+
+
 def cmd_demo(opts: argparse.Namespace) -> int:
     from crawler.demo.run import run_demo
 
@@ -114,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sources = sub.add_parser("sources", help="list the registered sources")
     sources.set_defaults(func=cmd_sources)
+
+    extract = sub.add_parser("extract", help="extract every <id>.html of a folder to JSONL")
+    extract.add_argument("directory", type=Path, metavar="DIR")
+    extract.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl")
+    extract.add_argument("--workers", type=int, default=None,
+                         help="processes (default: one per core)")
+    extract.set_defaults(func=cmd_extract)
 
     demo = sub.add_parser("demo", help="crawl the bundled offline demo into the archive")
     demo.set_defaults(func=cmd_demo)

@@ -79,7 +79,7 @@ def test_seed_metadata(seed_statement: Statement):
     [
         (b"", "text/html", "empty"),
         (b"   \n\t ", "text/html", "empty"),
-        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf", "not_html"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf", "malformed"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "image/png", "not_html"),
         (b'{"items": []}', "application/json", "not_html"),
         (b"<html><<body><p>\x00\x00<div></</td>>>", "text/html", None),

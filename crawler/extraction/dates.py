@@ -52,17 +52,28 @@ def _plausible(moment: datetime | None, now: datetime) -> datetime | None:
     return moment
 
 
+# Zone abbreviations that feeds and CMSs print; dateutil knows none of them
+# and would otherwise return a naive time.
+_ZONES = {
+    "UTC": 0, "GMT": 0, "Z": 0, "BST": 3600, "CET": 3600, "CEST": 7200, "MSK": 10800,
+    "EST": -18000, "EDT": -14400, "CST": -21600, "CDT": -18000, "MST": -25200,
+    "MDT": -21600, "PST": -28800, "PDT": -25200, "JST": 32400, "IST": 19800,
+}
+
+
 def parse_timestamp(value: str | None) -> datetime | None:
     """ISO 8601 in its basic or extended form, or RFC 822; else None."""
     if not value or not value.strip():
         return None
     value = value.strip()
-    for parse in (dateparser.isoparse, dateparser.parse):
-        try:
-            return parse(value)
-        except (ValueError, OverflowError, TypeError):
-            continue
-    return None
+    try:
+        return dateparser.isoparse(value)
+    except (ValueError, OverflowError, TypeError):
+        pass
+    try:
+        return dateparser.parse(value, tzinfos=_ZONES)
+    except (ValueError, OverflowError, TypeError):
+        return None
 
 
 def date_in_markup(tree: lxml_html.HtmlElement) -> datetime | None:

@@ -22,7 +22,8 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.extraction.extract import Rejected, extract_statement
+from crawler.extraction.draft import Rejected
+from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage, Statement
 
 logger = logging.getLogger(__name__)

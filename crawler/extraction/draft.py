@@ -1,0 +1,32 @@
+"""What a reader (HTML or PDF) gets out of a page before the shared
+finishing steps, and the value returned when there is nothing to keep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str  # short and stat-safe: not_html, empty, no_article, ...
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
+@dataclass
+class Draft:
+    title: str
+    paragraphs: list[str]
+    # The publisher's machine-readable timestamp (meta tags, JSON-LD, PDF info).
+    markup_date: datetime | None = None
+    # The date a generic reader (htmldate) found in the page, YYYY-MM-DD.
+    page_date: str | None = None
+    author: str | None = None
+    declared_language: str | None = None
+    canonical_url: str | None = None
+    section: str | None = None
+    site_name: str | None = None
+    notes: list[str] = field(default_factory=list)

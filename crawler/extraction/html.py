@@ -1,0 +1,87 @@
+"""Reading an HTML page: decoding, the main text, and the page's metadata.
+
+The main text comes from ``main_text`` (trafilatura, checked against
+readability, see ``crawler/extraction/body.py``); the metadata from the
+markup the publisher wrote for machines, then from trafilatura's reading of
+the page.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+import lxml.etree
+from lxml import html as lxml_html
+from trafilatura import extract_metadata
+
+from crawler.extraction.body import main_text
+from crawler.extraction.dates import date_in_markup
+from crawler.extraction.decode import decode_html
+from crawler.extraction.draft import Draft, Rejected
+from storage.urls import normalise_url
+
+# Bigger than any statement page seen; past it trafilatura's tree walk takes
+# seconds and the page is almost surely a dump, not an article.
+MAX_HTML_CHARS = 8_000_000
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def looks_like_html(content_type: str | None, body: bytes) -> bool:
+    if content_type:
+        mime = content_type.split(";")[0].strip().lower()
+        if mime in _HTML_TYPES:
+            return True
+        if mime not in ("", "text/plain", "application/octet-stream"):
+            return False
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<div",
+                            b"<!--", b"<title", b"<p"))
+
+
+def _canonical(tree: lxml_html.HtmlElement, base: str) -> str | None:
+    found = tree.xpath(
+        '//link[translate(@rel,"CANONICAL","canonical")="canonical"]/@href'
+        '|//meta[@property="og:url"]/@content'
+    )
+    for href in found:
+        url = urljoin(base, href.strip())
+        if url.startswith(("http://", "https://")):
+            return normalise_url(url)
+    return None
+
+
+def _declared_language(tree: lxml_html.HtmlElement) -> str | None:
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+    lang = lang.strip().lower()[:2]
+    return lang if re.fullmatch(r"[a-z]{2}", lang) else None
+
+
+def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft | Rejected:
+    decoded = decode_html(body, content_type)
+    if len(decoded.text) > MAX_HTML_CHARS:
+        return Rejected("too_large", f"{len(decoded.text):,} characters of HTML")
+    try:
+        tree = lxml_html.document_fromstring(decoded.text)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        return Rejected("malformed", f"no HTML document could be parsed: {exc}")
+    # Read what the tree says before the extractors prune their copies.
+    markup_date = date_in_markup(tree)
+    canonical = _canonical(tree, url) if url else None
+    declared = _declared_language(tree)
+    meta = extract_metadata(tree, default_url=url)
+    paragraphs = main_text(tree, url)
+    if not paragraphs:
+        return Rejected("no_article", "no main text found on the page")
+    return Draft(
+        title=meta.title or "",
+        paragraphs=paragraphs,
+        markup_date=markup_date,
+        page_date=meta.date,
+        author=meta.author,
+        declared_language=declared,
+        canonical_url=canonical,
+        section=meta.categories[0] if meta.categories else None,
+        site_name=meta.sitename,
+        notes=["charset_mismatch"] if decoded.charset_mismatch else [],
+    )
