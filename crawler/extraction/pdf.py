@@ -3,14 +3,13 @@
 pypdf gives the text line by line, as laid out on the page. Paragraphs are
 rebuilt from it: a blank line or an indented line starts a new paragraph,
 a line that ends a sentence and is clearly shorter than the page's usual line
-ends one, and words hyphenated across lines are joined again.
+width ends one, and words hyphenated across lines are joined again.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import statistics
 from datetime import datetime
 from io import BytesIO
 
@@ -36,8 +35,10 @@ def is_pdf(content_type: str | None, body: bytes) -> bool:
 
 def reflow(text: str) -> list[str]:
     lines = [line.rstrip() for line in text.splitlines()]
-    widths = [len(line) for line in lines if line.strip()]
-    usual = statistics.median(widths) if widths else 0
+    widths = sorted(len(line) for line in lines if line.strip())
+    # Most lines of a paragraph run the full width; the upper quartile is
+    # that width even when short last lines are many.
+    usual = widths[(len(widths) * 3) // 4] if widths else 0
     paragraphs: list[str] = []
     current = ""
     for line in lines:
@@ -55,7 +56,7 @@ def reflow(text: str) -> list[str]:
             current = current[:-1] + stripped
         else:
             current = f"{current} {stripped}".strip()
-        if _SENTENCE_END.search(stripped) and len(stripped) < 0.8 * usual:
+        if _SENTENCE_END.search(stripped) and len(stripped) < 0.85 * usual:
             paragraphs.append(current)
             current = ""
     if current:
