@@ -49,7 +49,8 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
+def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
+    """The INSERT construct with ON CONFLICT support for the session's backend."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert
@@ -60,7 +61,7 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 def sync_sources(session: Session, sources: Iterable[Any], now: datetime) -> None:
     """Upsert registry rows (objects with the Source fields) into ``sources``."""
-    insert = _insert(session)
+    insert = dialect_insert(session)
     for src in sources:
         values = {
             "key": src.key,
@@ -91,7 +92,7 @@ def archive_article(session: Session, fields: Mapping[str, Any], seen_at: dateti
     existing = session.scalars(select(Article).where(Article.url == values["url"])).one_or_none()
     if existing is None:
         stmt = (
-            _insert(session)(Article)
+            dialect_insert(session)(Article)
             .values(
                 **values,
                 content_hash=digest,

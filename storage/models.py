@@ -109,6 +109,20 @@ class Article(Base):
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class BoilerplateLine(Base):
+    """How many articles of a source a candidate chrome line stood on."""
+
+    __tablename__ = "boilerplate_lines"
+
+    source: Mapped[str] = mapped_column(ForeignKey("sources.key"), primary_key=True)
+    # sha256 (32 hex digits) of the line, case- and space-folded
+    line_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
 

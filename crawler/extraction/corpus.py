@@ -7,7 +7,8 @@ which only ``id`` and ``url`` are read (the URL feeds date and site rules;
 nothing else in it is looked at). Each page goes through
 ``extract_statement`` exactly as a crawled page does; one JSON line per page
 is written, in id order, with ``text: null`` and an ``error`` when nothing
-could be extracted.
+could be extracted. As in the archive, lines that recur on several pages of
+one site are stripped as that site's chrome.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from crawler.extraction.boilerplate import learn_in_corpus, strip_lines
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage
@@ -84,6 +87,24 @@ def extract_saved_page(page: SavedPage) -> dict[str, object]:
     }
 
 
+def _strip_site_chrome(records: list[dict[str, object]], urls: dict[str, str | None]) -> None:
+    """Lines recurring on several pages of one site in the corpus are chrome
+    (the archive learns the same per source, see boilerplate.py)."""
+    bodies = {str(r["id"]): str(r["text"]) for r in records if r["text"]}
+    sites = {page_id: _site(urls.get(page_id)) for page_id in bodies}
+    learned = learn_in_corpus(bodies, sites)
+    for record in records:
+        page_id = str(record["id"])
+        keys = learned.get(sites.get(page_id, ""), set())
+        if keys and record["text"]:
+            record["text"] = strip_lines(str(record["text"]), keys) or record["text"]
+
+
+def _site(url: str | None) -> str:
+    host = (urlsplit(url).hostname or "") if url else ""
+    return host.removeprefix("www.")
+
+
 def extract_directory(directory: Path, out: Path, workers: int | None = None) -> CorpusSummary:
     pages = saved_pages(directory)
     workers = max(1, workers or os.cpu_count() or 1)
@@ -97,6 +118,7 @@ def extract_directory(directory: Path, out: Path, workers: int | None = None) ->
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             chunk = max(1, len(pages) // (workers * 8))
             records = list(pool.map(extract_saved_page, pages, chunksize=chunk))
+    _strip_site_chrome(records, {p.id: p.url for p in pages})
     seconds = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as stream:

@@ -1,0 +1,72 @@
+"""Chrome learned per source: counted in the archive, stripped everywhere,
+never from a line seen on one page only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.archiving import archive_batch
+from crawler.extraction.boilerplate import candidate_lines, learn_in_corpus, line_key, strip_lines
+from crawler.items import Statement
+from crawler.sources import load_sources
+from storage.archive import sync_sources
+from storage.engine import open_archive
+from storage.models import Article, BoilerplateLine
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+PROMPT = "Like this story? Share it with a friend!"
+DISCLAIMER = ("The views and opinions expressed in the article do not necessarily reflect "
+              "those of Sputnik.")
+
+
+def statement(n: int, *extra: str) -> Statement:
+    body = "\n\n".join([f"Paragraph one of statement number {n} about the talks in Geneva.",
+                        f"Paragraph two of statement {n}: the sides agreed to meet again.", *extra])
+    return Statement(source="sputnik_russia", url=f"https://sputnikglobe.com/2024030{n}/{n}.html",
+                     canonical_url=None, title=f"Statement {n}", body=body, published_at=None,
+                     author=None, language="en", section=None, site_name=None,
+                     fetched_at=T0 + timedelta(hours=n))
+
+
+def test_keys_ignore_case_space_and_end_punctuation():
+    assert line_key("Like this story?  Share it with a friend!") == line_key("like this story? share it with a friend")
+    assert candidate_lines("Question:\n\nThank you.\n\n" + PROMPT) == {line_key(PROMPT): PROMPT}
+    assert strip_lines(f"A first paragraph.\n\n{PROMPT}\n\nLast.", {line_key(PROMPT)}) == "A first paragraph.\n\nLast."
+
+
+def test_lines_on_many_pages_of_one_site_are_learned_in_a_corpus():
+    bodies = {f"p{i}": f"Unique text number {i} of the article body here.\n\n{PROMPT}" for i in range(4)}
+    bodies["q"] = f"Another site's article text with words.\n\n{PROMPT}"
+    sites = {**{f"p{i}": "a.example" for i in range(4)}, "q": "b.example"}
+    learned = learn_in_corpus(bodies, sites)
+    assert learned["a.example"] == {line_key(PROMPT)}
+    assert learned["b.example"] == set()  # one page on that site: never learned
+
+
+def test_archive_learns_chrome_and_strips_it_from_every_article(archive_url: str):
+    engine = open_archive(archive_url)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, load_sources().values(), T0)
+    with Session(engine) as s, s.begin():
+        counts = archive_batch(s, [statement(1, PROMPT, DISCLAIMER), statement(2, PROMPT)])
+    assert counts["new"] == 2 and counts["recleaned"] == 0
+    with Session(engine) as s:
+        assert all(PROMPT in a.body for a in s.scalars(select(Article)))
+    with Session(engine) as s, s.begin():
+        counts = archive_batch(s, [statement(3, PROMPT), statement(4, PROMPT)])
+    assert counts["recleaned"] >= 2  # the two older rows, cleaned when the line was learned
+    with Session(engine) as s:
+        articles = s.scalars(select(Article).order_by(Article.url)).all()
+        assert len(articles) == 4
+        assert not any(PROMPT in a.body for a in articles)
+        assert DISCLAIMER in articles[0].body  # on one page only: kept
+        assert all("Paragraph one" in a.body for a in articles)
+        rows = {r.text: r.pages for r in s.scalars(select(BoilerplateLine))}
+        assert rows[PROMPT] == 4 and rows[DISCLAIMER] == 1
+    # A re-crawl of an old article finds it unchanged: its stored text is
+    # already the cleaned one.
+    with Session(engine) as s, s.begin():
+        assert archive_batch(s, [statement(1, PROMPT, DISCLAIMER)])["unchanged"] == 1
