@@ -42,10 +42,19 @@ LONGER_TO_REPLACE = 2.0
 # A sentence at the ends is supported when this share of its word pairs is
 # in readability's block; a little slack for quotes and spacing differences.
 SENTENCE_SUPPORT = 0.8
+# A paragraph this long is one readability missed (it picks one
+# container), not a teaser or a prompt: trimming stops there.
+UNSUPPORTED_BUT_KEPT = 300
+# trafilatura lumped paragraphs together when readability finds this many
+# times as many in the same text.
+LUMPED = 3
+# ... and when those are paragraphs, not table cells or list fragments.
+PARAGRAPH_CHARS = 80
+PROSE_WORDS = 25
 
 # CJK scripts have no spaces: each character is a token, as in the scorer.
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”»)]*\s+|(?<=[。！？])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)]*\s+|(?<=[。！？])[”’」』）)]*")
 _NEVER_ARTICLE = ("script", "style", "noscript", "template", "link", "svg", "iframe", "nav",
                   "aside", "footer", "form", "button", "select")
 _BLOCKS = "//p|//li|//h1|//h2|//h3|//h4|//h5|//h6|//blockquote|//pre|//td|//th|//dd|//dt"
@@ -119,16 +128,31 @@ def _readability(tree: lxml_html.HtmlElement) -> list[str]:
     return lines
 
 
-def _sentences(line: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(line) if s and s.strip()]
+def _sentences(line: str) -> list[tuple[int, int]]:
+    """Where each sentence of ``line`` starts and ends, so that cutting
+    sentences off keeps the rest of the line exactly as written."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(line):
+        if match.end() > start:
+            spans.append((start, match.end()))
+            start = match.end()
+    if start < len(line):
+        spans.append((start, len(line)))
+    return spans
 
 
-def _supported(sentence: str, reference_tokens: set[str], reference_pairs: set) -> bool:
+def _anchors_article(sentence: str, line: str, reference_tokens: set[str],
+                     reference_pairs: set) -> bool:
+    """Whether trimming stops at ``sentence`` (of ``line``): it is article text."""
     tokens = _tokens(sentence)
     if not tokens:
-        return True  # punctuation only: let the neighbours decide
+        return False
     if len(tokens) == 1:
         return tokens[0] in reference_tokens
+    if len(line) >= UNSUPPORTED_BUT_KEPT or (
+        len(tokens) >= PROSE_WORDS and sentence.rstrip().endswith((".", "!", "?", "。"))
+    ):
+        return True
     pairs = _pairs(tokens)
     return len(pairs & reference_pairs) >= SENTENCE_SUPPORT * len(pairs)
 
@@ -137,17 +161,83 @@ def _trim_ends(lines: list[str], reference: list[str]) -> list[str]:
     """Drop sentences at the start and the end that ``reference`` lacks."""
     ref_tokens = _tokens(" ".join(reference))
     ref_set, ref_pairs = set(ref_tokens), _pairs(ref_tokens)
-    # Each sentence keeps the index of its line so paragraphs survive.
-    units = [(i, s) for i, line in enumerate(lines) for s in _sentences(line)]
+    # (line index, start, end) of every sentence, so paragraphs survive.
+    units = [(i, a, b) for i, line in enumerate(lines) for a, b in _sentences(line)]
+
+    def anchors(unit: tuple[int, int, int]) -> bool:
+        i, a, b = unit
+        return _anchors_article(lines[i][a:b], lines[i], ref_set, ref_pairs)
+
     start, end = 0, len(units)
-    while start < end and not _supported(units[start][1], ref_set, ref_pairs):
+    while start < end and not anchors(units[start]):
         start += 1
-    while end > start and not _supported(units[end - 1][1], ref_set, ref_pairs):
+    while end > start and not anchors(units[end - 1]):
         end -= 1
-    kept: dict[int, list[str]] = {}
-    for i, sentence in units[start:end]:
-        kept.setdefault(i, []).append(sentence.strip())
-    return [" ".join(kept[i]) for i in sorted(kept)]
+    if start == end:
+        return []
+    first_line, cut_start = units[start][0], units[start][1]
+    last_line, cut_end = units[end - 1][0], units[end - 1][2]
+    kept = lines[first_line : last_line + 1]
+    if first_line == last_line:
+        return [kept[0][cut_start:cut_end].strip()]
+    kept[0] = kept[0][cut_start:].strip()
+    kept[-1] = kept[-1][:cut_end].strip()
+    # A word left over from a cut line ("Pact" of a headline) is no paragraph.
+    if cut_start > 0 and len(_tokens(kept[0])) < 2:
+        kept = kept[1:]
+    if cut_end < len(lines[last_line]) and kept and len(_tokens(kept[-1])) < 2:
+        kept = kept[:-1]
+    return [line for line in kept if line]
+
+
+def _mend_drop_caps(lines: list[str], reference: list[str]) -> list[str]:
+    """A paragraph cut after its decorated first word ("When" + the rest
+    lost) is taken whole from ``reference`` when it has it."""
+    mended = []
+    for line in lines:
+        key = "".join(_tokens(line))
+        if 0 < len(key) <= 12:
+            whole = [r for r in reference if "".join(_tokens(r)).startswith(key)
+                     and len(r) > 3 * len(line)]
+            if len(whole) == 1:
+                line = whole[0]
+        mended.append(line)
+    return mended
+
+
+def _fill_gaps(lines: list[str], reference: list[str]) -> list[str]:
+    """Put back paragraphs trafilatura skipped inside the article.
+
+    A ``reference`` paragraph that ``lines`` lack, lying between two that
+    they have, is article text trafilatura dropped (a paragraph split by an
+    ad slot, a section it misread); it goes in after the line that holds
+    its predecessor.
+    """
+    line_pairs = [_pairs(_tokens(line)) for line in lines]
+    all_pairs = set().union(*line_pairs) if line_pairs else set()
+
+    def home(paragraph: str) -> int | None:
+        pairs = _pairs(_tokens(paragraph))
+        if not pairs or len(pairs & all_pairs) < SENTENCE_SUPPORT * len(pairs):
+            return None
+        return max(range(len(lines)), key=lambda i: len(pairs & line_pairs[i]))
+
+    homes = [home(p) for p in reference]
+    known = [i for i, h in enumerate(homes) if h is not None]
+    if len(known) < 2:
+        return lines
+    inserts: dict[int, list[str]] = {}
+    for i in range(known[0] + 1, known[-1]):
+        if homes[i] is None and len(_tokens(reference[i])) >= PROSE_WORDS:
+            before = max(homes[j] for j in known if j < i)
+            inserts.setdefault(before, []).append(reference[i])
+    if not inserts:
+        return lines
+    merged = []
+    for i, line in enumerate(lines):
+        merged.append(line)
+        merged.extend(inserts.get(i, []))
+    return merged
 
 
 def main_text(tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
@@ -163,11 +253,19 @@ def main_text(tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
     read_tokens = _tokens(" ".join(read))
     if not traf_pairs:
         return traf
-    agreement = len(traf_pairs & _pairs(read_tokens)) / len(traf_pairs)
+    read_pairs = _pairs(read_tokens)
+    agreement = len(traf_pairs & read_pairs) / len(traf_pairs)
     traf_length = sum(len(line) for line in traf)
     read_length = sum(len(line) for line in read)
     if agreement >= AGREEMENT_TO_REPLACE and read_length >= LONGER_TO_REPLACE * traf_length:
         return read
+    # trafilatura read the article as a list: readability's paragraphs are
+    # all inside its few long lines, which also carry the teasers around it.
+    if (read_pairs and len(read) >= LUMPED * len(traf)
+            and read_length >= PARAGRAPH_CHARS * len(read)
+            and len(read_pairs & traf_pairs) >= AGREEMENT_TO_REPLACE * len(read_pairs)):
+        return read
     if agreement >= AGREEMENT_TO_TRIM:
-        return _trim_ends(traf, read) or traf
+        trimmed = _trim_ends(_mend_drop_caps(traf, read), read) or traf
+        return _fill_gaps(trimmed, read)
     return traf

@@ -36,7 +36,7 @@ KNOWN_CHROME = {
     "читать далее", "версия для печати", "загрузка", "все новости",
     # Chinese
     "订阅", "分享", "分享到", "打印", "打印本页", "关闭", "关闭窗口", "【打印】",
-    "【关闭】", "相关新闻", "责任编辑",
+    "【关闭】", "相关新闻", "责任编辑", "分享让更多人看到",
     # French
     "s'abonner", "partager", "imprimer", "lire aussi", "fermer",
     # German
@@ -44,11 +44,53 @@ KNOWN_CHROME = {
     "schließen", "anmelden oder registrieren",
 }
 
-# Whole-line shapes of chrome: comment/view counters, "Share on X" rows.
+# Whole-line shapes of chrome: counters, share rows and prompts, the
+# disclaimers and source labels that close syndicated articles.
 _CHROME_SHAPES = [
     re.compile(r"^\d{1,4}$"),  # a bare counter like the seed's "0"
     re.compile(r"^(share|teilen|partager|поделиться)( on| auf| sur| в)? \w+$"),
+    re.compile(r"^(like|liked|enjoy|enjoyed|love) (this|the) (story|article|piece)\b.{0,40}\bshare\b"),
+    re.compile(r"^the (views|opinions)( and opinions| and views)? expressed\b.{0,80}\bnot necessarily (reflect|represent)"),
+    re.compile(r"^this (article|story) (has been|was) (adapted|republished|reproduced) from\b"),
+    re.compile(r"^(source|sources|quelle|quellen|источник|source de l'article)\s*: ?[^.]{0,40}$"),
+    # Photo credits printed as paragraphs: "Photo: AFP", "Фото: Имя, Издание".
+    re.compile(r"^(photo|photos|foto|fotos|фото|图|图片|摄影|crédit photo)\s*[:：]\s*[^.]{0,60}$"),
 ]
+
+# A line made only of these (and digits and punctuation) is a date or time
+# printed with the article: "10.11.2021", "30. Januar 2024",
+# "17:41 JST, October 13, 2024".
+_DATE_WORDS = set(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun "
+    "januar februar märz mai juni juli oktober dezember uhr "
+    "janvier février mars avril juin juillet août septembre octobre novembre décembre "
+    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря г "
+    "am pm utc gmt jst cet cest msk est edt bst ist updated published stand"
+    .split()
+)
+_DATE_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+
+
+def is_date_line(norm: str) -> bool:
+    tokens = _DATE_TOKEN.findall(norm)
+    return (
+        len(norm) <= 60
+        and any(t.isdigit() for t in tokens)
+        and all(t.isdigit() or t in _DATE_WORDS for t in tokens)
+        and not re.fullmatch(r"\d{1,4}", norm)  # counters are handled above
+    )
+
+
+# Labels that open the press-contact block closing a press release; the
+# block (names, addresses, phone numbers) is not the statement.
+_CONTACT_LABELS = {
+    "rückfragehinweis", "rückfragehinweise", "adresse für rückfragen", "pressekontakt",
+    "kontakt", "press contact", "press contacts", "media contact", "media contacts",
+    "media enquiries", "contact", "contacts", "для справок", "контакты для сми",
+    "contact presse", "新闻联系人",
+}
 
 # A repeated paragraph shorter than this is kept: briefings legitimately
 # repeat "Thank you." or "Question:" many times.
@@ -59,14 +101,28 @@ def _normalise(line: str) -> str:
     line = unicodedata.normalize("NFKC", line).casefold()
     line = re.sub(r"[\u2018\u2019\u201c\u201d\u00ab\u00bb\"'`]", "", line)
     line = re.sub(r"[\s\u00a0]+", " ", line)
-    return line.strip(" .:;,!?|-–—·•")
+    return line.strip(" .:;,!?|-–—·•_*#=~")
 
 
 def is_chrome(line: str) -> bool:
     norm = _normalise(line)
     if not norm:
-        return True
-    return norm in KNOWN_CHROME or any(p.match(norm) for p in _CHROME_SHAPES)
+        return True  # separators: "___", "* * *"
+    return (norm in KNOWN_CHROME or any(p.match(norm) for p in _CHROME_SHAPES)
+            or is_date_line(norm))
+
+
+def _drop_closing_block(lines: list[str]) -> list[str]:
+    """Cut a press-contact block, and a lead-in left dangling at the end
+    ("Read the press releases:" whose links were not article text)."""
+    tail_start = len(lines) - max(3, len(lines) // 3)
+    for i in range(max(1, tail_start), len(lines)):
+        if _normalise(lines[i]) in _CONTACT_LABELS:
+            lines = lines[:i]
+            break
+    while len(lines) > 1 and lines[-1].rstrip().endswith(":") and len(lines[-1]) <= 120:
+        lines = lines[:-1]
+    return lines
 
 
 def _content_key(line: str) -> str:
@@ -95,11 +151,38 @@ def drop_repeats(paragraphs: list[str]) -> list[str]:
     return kept
 
 
-def clean_paragraphs(paragraphs: list[str], title: str | None = None) -> list[str]:
-    """Strip chrome lines, a repeated headline and repeated paragraphs."""
+# Room for a lead-in before a link that makes up the rest of a paragraph:
+# "Also on rt.com", "Читайте также:", "READ MORE:".
+_LINK_LEAD_IN_CHARS = 30
+
+
+def is_link_teaser(line: str, link_keys: frozenset[str] | set[str]) -> bool:
+    """A paragraph that is a link to another page, perhaps after a short lead-in.
+
+    Related-story teasers sit inside article containers on most news sites;
+    an article's own sentences are not links from end to end.
+    """
+    key = _content_key(line)
+    if len(key) < 12:
+        return False
+    if key in link_keys:
+        return True
+    return any(
+        len(link) >= 12 and key.endswith(link) and len(key) - len(link) <= _LINK_LEAD_IN_CHARS
+        for link in link_keys
+    )
+
+
+def link_key(text: str) -> str:
+    return _content_key(text)
+
+
+def clean_paragraphs(paragraphs: list[str], title: str | None = None,
+                     link_keys: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Strip chrome lines, link teasers, a repeated headline and repeated paragraphs."""
     title_key = _content_key(title) if title else None
     lines = [" ".join(p.split()) for p in paragraphs]
-    lines = [p for p in lines if not is_chrome(p)]
+    lines = [p for p in lines if not is_chrome(p) and not is_link_teaser(p, link_keys)]
     if title_key:
         lines = [p for p in lines if _content_key(p) != title_key]
-    return drop_repeats(lines)
+    return drop_repeats(_drop_closing_block(lines))

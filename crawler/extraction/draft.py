@@ -30,3 +30,5 @@ class Draft:
     section: str | None = None
     site_name: str | None = None
     notes: list[str] = field(default_factory=list)
+    # The texts of the page's links (clean.link_key), to spot teasers.
+    link_keys: frozenset[str] = frozenset()

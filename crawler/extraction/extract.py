@@ -13,6 +13,7 @@ crosses the process boundary as plain data and ends up as a crawl stat
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from crawler.extraction.clean import clean_paragraphs
 from crawler.extraction.dates import published_at
@@ -36,6 +37,19 @@ _ERROR_TITLE = re.compile(
 )
 
 
+# Second-level labels under which country domains register names.
+_SECOND_LEVEL = {"co", "com", "gov", "gv", "org", "net", "ac", "edu", "or", "ne", "go"}
+
+
+def _host_name(url: str) -> str | None:
+    """The name a site goes by in its address: "politico" for www.politico.com,
+    "bundeskanzleramt" for www.bundeskanzleramt.gv.at."""
+    labels = (urlsplit(url).hostname or "").split(".")[:-1]
+    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels.pop()
+    return labels[-1] if labels else None
+
+
 def _read(page: FetchedPage) -> Draft | Rejected:
     body = page.body
     if not body or not body.strip():
@@ -51,10 +65,10 @@ def extract_statement(page: FetchedPage, source: Source | None = None) -> Statem
     draft = _read(page)
     if isinstance(draft, Rejected):
         return draft
-    site_names = [n for n in (draft.site_name, *((source.publisher, source.name) if source else ()))
-                  if n]
+    site_names = [n for n in (draft.site_name, _host_name(page.url),
+                              *((source.publisher, source.name) if source else ())) if n]
     title = clean_title(draft.title or page.hinted_title or "", site_names)
-    paragraphs = clean_paragraphs(draft.paragraphs, title)
+    paragraphs = clean_paragraphs(draft.paragraphs, title, draft.link_keys)
     text = "\n\n".join(paragraphs)
     if _ERROR_TITLE.search(title) and len(text) < 1000:
         return Rejected("error_page", f"looks like an error page: {title!r}")

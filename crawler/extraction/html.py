@@ -16,9 +16,11 @@ from lxml import html as lxml_html
 from trafilatura import extract_metadata
 
 from crawler.extraction.body import main_text
+from crawler.extraction.clean import link_key
 from crawler.extraction.dates import date_in_markup
 from crawler.extraction.decode import decode_html
 from crawler.extraction.draft import Draft, Rejected
+from crawler.extraction.metadata import choose_title
 from storage.urls import normalise_url
 
 # Bigger than any statement page seen; past it trafilatura's tree walk takes
@@ -57,6 +59,23 @@ def _declared_language(tree: lxml_html.HtmlElement) -> str | None:
     return lang if re.fullmatch(r"[a-z]{2}", lang) else None
 
 
+def _link_keys(tree: lxml_html.HtmlElement) -> frozenset[str]:
+    keys = (link_key(a.text_content()) for a in tree.iter("a") if a.get("href"))
+    return frozenset(k for k in keys if len(k) >= 12)
+
+
+def _title(tree: lxml_html.HtmlElement, extracted: str | None, site_name: str | None) -> str:
+    def text(node: lxml_html.HtmlElement) -> str:
+        return " ".join(node.text_content().split())
+
+    headings = [t for t in (text(h) for h in tree.iter("h1")) if 0 < len(t) <= 400]
+    meta_titles = [" ".join((m.get("content") or "").split()) for m in tree.xpath(
+        '//meta[@property="og:title" or @name="og:title" or @name="twitter:title"]')]
+    page_title = next((text(t) for t in tree.iter("title")), None)
+    return choose_title(headings, meta_titles, page_title, extracted,
+                        [site_name] if site_name else [])
+
+
 def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft | Rejected:
     decoded = decode_html(body, content_type)
     if len(decoded.text) > MAX_HTML_CHARS:
@@ -74,7 +93,7 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     if not paragraphs:
         return Rejected("no_article", "no main text found on the page")
     return Draft(
-        title=meta.title or "",
+        title=_title(tree, meta.title, meta.sitename),
         paragraphs=paragraphs,
         markup_date=markup_date,
         page_date=meta.date,
@@ -83,5 +102,6 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
         canonical_url=canonical,
         section=meta.categories[0] if meta.categories else None,
         site_name=meta.sitename,
+        link_keys=_link_keys(tree),
         notes=["charset_mismatch"] if decoded.charset_mismatch else [],
     )

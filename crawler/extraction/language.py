@@ -28,8 +28,29 @@ def _weight(text: str) -> int:
     return sum(3 if ord(c) >= 0x2E80 else 1 for c in text if not c.isspace())
 
 
+def _by_script(sample: str) -> str | None:
+    """Chinese, Japanese and Korean are told apart by their scripts alone,
+    which py3langid is often unsure about on short pages."""
+    letters = [c for c in sample if c.isalpha()]
+    if not letters:
+        return None
+    kana = sum("\u3040" <= c <= "\u30ff" for c in letters)
+    hangul = sum("\uac00" <= c <= "\ud7af" for c in letters)
+    han = sum("\u3400" <= c <= "\u9fff" for c in letters)
+    if hangul > 0.3 * len(letters):
+        return "ko"
+    if kana > 0.05 * len(letters):
+        return "ja"
+    if han > 0.3 * len(letters):
+        return "zh"
+    return None
+
+
 def detect_language(text: str, declared: str | None = None) -> str | None:
     sample = text[:2000]  # a few paragraphs decide; the whole text costs milliseconds
+    by_script = _by_script(sample)
+    if by_script:
+        return by_script
     if _weight(sample[: MIN_CHARS * 2]) >= MIN_CHARS:
         language, confidence = _identifier().classify(sample)
         if confidence >= MIN_CONFIDENCE:

@@ -23,18 +23,82 @@ _NOT_A_PERSON = re.compile(
 _BY = re.compile(r"^(by|von|par|автор[:]?)\s+", re.IGNORECASE)
 
 
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+# A printed headline shorter than this share of a declared title is a site
+# name or a section label inside <h1> ("BBC News"), not the headline.
+_HEADLINE_SHARE = 0.4
+
+
+def choose_title(headings: list[str], meta_titles: list[str], page_title: str | None,
+                 extracted: str | None, site_names: list[str]) -> str:
+    """The headline as printed, checked against what the page declares.
+
+    ``headings`` are the page's <h1> texts in order; ``meta_titles`` its
+    og:title and twitter:title; ``extracted`` trafilatura's pick.
+    The printed <h1> wins when a declared title contains it (the declared
+    ones add site names, sections and dates); an <h1> that no declared title
+    contains is a logo or a menu heading. A declared title that goes on past
+    the <h1> with a clause of its own (not a site name) is the fuller
+    headline. Without such an <h1>, trafilatura's pick is kept if a declared
+    title backs it, else the first declared one.
+    """
+    names = {_key(n) for n in site_names if _key(n)}
+    meta_titles = [t for t in meta_titles if _key(t) and _key(t) not in names]
+    declared = [*meta_titles, *([page_title] if page_title and _key(page_title) else [])]
+    declared_keys = [_key(d) for d in declared]
+    for heading in headings:
+        key = _key(heading)
+        if not key or key in names:
+            continue
+        if any(key in d and len(key) >= _HEADLINE_SHARE * len(d) for d in declared_keys):
+            for fuller in meta_titles:
+                rest = fuller[len(heading):] if _key(fuller).startswith(key) else ""
+                words = re.findall(r"[^\W\d_]+", rest)
+                if len(words) >= 4 and not any(n in _key(rest) for n in names):
+                    return fuller
+            return heading
+    if extracted and (not declared_keys or any(_key(extracted) in d for d in declared_keys)):
+        return extracted
+    return next(iter(declared), extracted or "")
+
+
+# CJK titles append the site and section without spaces: "标题-新华网",
+# "标题--时政--人民网".
+_CJK_SUFFIX = re.compile(r"(?:\s*(?:-{1,2}|_|\||－|—)\s*[^\s\-_|－—]{1,12})+$")
+
+
 def clean_title(title: str, site_names: list[str]) -> str:
     """Drop a ' - Site Name' suffix or 'Site Name | ' prefix, keep the rest as written."""
     title = _KICKER.sub("", " ".join(title.split()))
-    names = {n.casefold() for n in site_names if n}
+    if any(ord(c) >= 0x2E80 for c in title[:12]):
+        head = _CJK_SUFFIX.sub("", title)
+        if len(head) >= 6:
+            title = head
+    names = {_key(n) for n in site_names if _key(n)}
     separators = list(_TITLE_SEPARATORS.finditer(title))
     if separators:
         last, first = separators[-1], separators[0]
-        if title[last.end() :].casefold() in names:
+        if _is_site_name(title[last.end() :], names):
             return title[: last.start()]
-        if title[: first.start()].casefold() in names:
+        if _is_site_name(title[: first.start()], names):
             return title[first.end() :]
     return title
+
+
+def _is_site_name(segment: str, names: set[str]) -> bool:
+    key = _key(segment)
+    if not key:
+        return False
+    if key in names:
+        return True
+    # "POLITICO" for politico.com, "Bundeskanzleramt Österreich" for
+    # bundeskanzleramt.gv.at, "CNNPolitics" for cnn.com: a short segment
+    # built on a name of the site.
+    short = len(segment.split()) <= 4
+    return short and any(len(n) >= 3 and (n in key or key in n) for n in names)
 
 
 def clean_author(raw: str | None, site_names: list[str]) -> str | None:
