@@ -213,14 +213,18 @@ def _fill_gaps(lines: list[str], reference: list[str]) -> list[str]:
     ad slot, a section it misread); it goes in after the line that holds
     its predecessor.
     """
-    line_pairs = [_pairs(_tokens(line)) for line in lines]
-    all_pairs = set().union(*line_pairs) if line_pairs else set()
+    # Each word pair points at the first line that has it.
+    owner: dict[tuple[str, str], int] = {}
+    for i, line in enumerate(lines):
+        for pair in _pairs(_tokens(line)):
+            owner.setdefault(pair, i)
 
     def home(paragraph: str) -> int | None:
         pairs = _pairs(_tokens(paragraph))
-        if not pairs or len(pairs & all_pairs) < SENTENCE_SUPPORT * len(pairs):
+        found = [owner[p] for p in pairs if p in owner]
+        if not pairs or len(found) < SENTENCE_SUPPORT * len(pairs):
             return None
-        return max(range(len(lines)), key=lambda i: len(pairs & line_pairs[i]))
+        return max(set(found), key=found.count)
 
     homes = [home(p) for p in reference]
     known = [i for i, h in enumerate(homes) if h is not None]

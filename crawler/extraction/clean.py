@@ -53,6 +53,8 @@ _CHROME_SHAPES = [
     re.compile(r"^the (views|opinions)( and opinions| and views)? expressed\b.{0,80}\bnot necessarily (reflect|represent)"),
     re.compile(r"^this (article|story) (has been|was) (adapted|republished|reproduced) from\b"),
     re.compile(r"^(source|sources|quelle|quellen|источник|source de l'article)\s*: ?[^.]{0,40}$"),
+    # A short prompt ending in an address: "We'd love your feedback at x@y.com".
+    re.compile(r"^.{0,60}\s\S+@\S+\.[a-z]{2,}$"),
     # Photo credits printed as paragraphs: "Photo: AFP", "Фото: Имя, Издание".
     re.compile(r"^(photo|photos|foto|fotos|фото|图|图片|摄影|crédit photo)\s*[:：]\s*[^.]{0,60}$"),
 ]
@@ -165,12 +167,8 @@ def is_link_teaser(line: str, link_keys: frozenset[str] | set[str]) -> bool:
     key = _content_key(line)
     if len(key) < 12:
         return False
-    if key in link_keys:
-        return True
-    return any(
-        len(link) >= 12 and key.endswith(link) and len(key) - len(link) <= _LINK_LEAD_IN_CHARS
-        for link in link_keys
-    )
+    # The link is the whole paragraph, or all of it after a short lead-in.
+    return any(key[cut:] in link_keys for cut in range(min(_LINK_LEAD_IN_CHARS, len(key) - 12) + 1))
 
 
 def link_key(text: str) -> str:

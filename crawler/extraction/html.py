@@ -60,8 +60,11 @@ def _declared_language(tree: lxml_html.HtmlElement) -> str | None:
 
 
 def _link_keys(tree: lxml_html.HtmlElement) -> frozenset[str]:
-    keys = (link_key(a.text_content()) for a in tree.iter("a") if a.get("href"))
-    return frozenset(k for k in keys if len(k) >= 12)
+    # Teasers are headlines: links of a few words at least. Most links of a
+    # page are menu items of one or two, not worth normalising.
+    texts = (a.text_content() for a in tree.iter("a") if a.get("href"))
+    return frozenset(k for k in (link_key(t) for t in texts if len(t.split()) >= 3 or
+                                 (len(t) >= 12 and not t.isascii())) if len(k) >= 12)
 
 
 def _title(tree: lxml_html.HtmlElement, extracted: str | None, site_name: str | None) -> str:
