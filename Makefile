@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test clean
+.PHONY: install demo test bench-extract clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
@@ -27,6 +27,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	DEMARCHE_TEST_POSTGRES_URL="$${DEMARCHE_TEST_POSTGRES_URL:-$$(.ci/postgres)}" \
 		$(BIN)/python -m pytest
+
+# Extraction quality and speed on ../shared/eval/dev against trafilatura and
+# readability-lxml, all in one run; rewrites the table in docs/extraction.md.
+bench-extract: $(STAMP)
+	$(BIN)/python -m crawler.extraction.bench
 
 clean:
 	rm -rf build .pytest_cache archive.db archive.db-wal archive.db-shm
