@@ -4,6 +4,7 @@
     demarche sql "SELECT ..." [--format table|csv|json]
     demarche sources
     demarche extract DIR --out FILE.jsonl [--workers N]
+    demarche status
     demarche demo
 """
 
@@ -14,7 +15,7 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tabulate import tabulate
@@ -22,7 +23,7 @@ from tabulate import tabulate
 from crawler.params import ArgumentError
 from crawler.runner import CrawlOutcome, project_settings, run_crawls
 from crawler.sources import RegistryError, load_sources
-from storage.engine import ArchiveError
+from storage.engine import ArchiveError, describe
 from storage.query import QueryError, QueryResult, run_readonly
 
 
@@ -88,6 +89,37 @@ def cmd_sources(opts: argparse.Namespace) -> int:
     return 0
 
 
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def cmd_status(opts: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.orm import Session
+
+    from storage.engine import make_engine
+    from storage.health import source_health
+
+    settings = project_settings()
+    sources = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    quiet = {key: s.quiet_after for key, s in sources.items()}
+    url = settings.get("DEMARCHE_ARCHIVE_URL")
+    try:
+        with Session(make_engine(url, read_only=True)) as session:
+            rows = source_health(session, quiet, datetime.now(UTC))
+    except (OperationalError, ProgrammingError) as exc:
+        raise ArchiveError(f"cannot read the run ledger of {describe(url)}: {exc.orig}") from exc
+    table = [
+        (r.source, r.health + (f" ({r.detail})" if r.detail else ""),
+         f"{_when(r.last_run_at)} {r.last_run_status or ''}".strip(), _when(r.last_new_at),
+         r.articles, r.new_7d, ", ".join(r.flags))
+        for r in rows
+    ]
+    print(tabulate(table, headers=["source", "health", "last run (UTC)", "last new article",
+                                   "articles", "new 7 d", "flags"]))
+    return 0
+
+
 def cmd_extract(opts: argparse.Namespace) -> int:
     from crawler.extraction.corpus import extract_directory
 
@@ -140,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=int, default=None,
                          help="processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
+
+    status = sub.add_parser("status", help="health of every source from the run ledger")
+    status.set_defaults(func=cmd_status)
 
     demo = sub.add_parser("demo", help="crawl the bundled offline demo into the archive")
     demo.set_defaults(func=cmd_demo)

@@ -33,7 +33,7 @@ class Statement:
     canonical_url: str | None
     title: str
     body: str = field(repr=False)
-    published_at: datetime | None  # UTC
+    published_at: datetime | None  # in the publisher's offset when the page gives one
     author: str | None
     language: str | None
     section: str | None

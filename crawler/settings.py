@@ -31,6 +31,10 @@ DEMARCHE_BATCH_SECONDS = 30.0
 DEMARCHE_RETRY_BACKOFF_BASE = 2.0
 DEMARCHE_RETRY_BACKOFF_MAX = 60.0
 DEMARCHE_LEDGER_ENABLED = True
+# Set by the scheduler (`-s DEMARCHE_RUN_ID=N`): the crawl_runs row it opened.
+DEMARCHE_RUN_ID = 0
+# Where the scheduler writes each crawl's log (empty: <project>/logs).
+DEMARCHE_LOG_DIR = os.environ.get("DEMARCHE_LOG_DIR", "")
 
 # --- Scrapy -----------------------------------------------------------------
 SPIDER_LOADER_CLASS = "crawler.spiderloader.SourceSpiderLoader"

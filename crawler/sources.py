@@ -46,6 +46,9 @@ class Source:
     max_pages: int = 5
     # Sitemaps: only sub-sitemaps whose URL matches are followed.
     sitemap_follow: str | None = None
+    # Health: this many finished runs in a row without a new article make
+    # the source "quiet" (a ministry that posts weekly wants more).
+    quiet_after: int = 3
     notes: str = ""
     _article_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -103,6 +106,9 @@ def _source_from_row(row: dict, where: str) -> Source:
     template = row.get("page_template")
     if template is not None and "{page}" not in template:
         raise RegistryError(f"{where}: page_template must contain {{page}}")
+    quiet_after = row.get("quiet_after", 3)
+    if not isinstance(quiet_after, int) or quiet_after < 1:
+        raise RegistryError(f"{where}: quiet_after must be a whole number of runs, at least 1")
     fields = {**row, "entry_points": entries, "domains": tuple(_require(row, "domains", where))}
     source = Source(**fields)
     strays = [u for u in entries if not source.owns_url(u)]

@@ -130,7 +130,7 @@ class CrawlRun(Base):
     source: Mapped[str] = mapped_column(ForeignKey("sources.key"), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # running, finished, failed, interrupted (timeout comes with the scheduler)
+    # running, finished, failed, timeout, interrupted
     status: Mapped[str] = mapped_column(String(16))
     finish_reason: Mapped[str | None] = mapped_column(String(64))
     pages: Mapped[int] = mapped_column(Integer, default=0)
@@ -141,3 +141,30 @@ class CrawlRun(Base):
     args: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # Every Scrapy stat of the run, for questions nobody thought of yet.
     stats: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Columns added after the first release are nullable, so that older
+    # archives gain them in place (storage/engine.py).
+    # "schedule" or "manual": who started the run.
+    trigger: Mapped[str | None] = mapped_column(String(16))
+    # The last lines of the crawl's log when it did not finish.
+    log_tail: Mapped[str | None] = mapped_column(Text)
+    # Share of extracted pages with a date, a title, a body of full length.
+    coverage: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    # Warnings about the run, e.g. "coverage_drop:date".
+    flags: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class FetchState(Base):
+    """What the last fetch of an article URL told us, to ask again cheaply.
+
+    The validators (ETag, Last-Modified) go back in conditional requests;
+    ``fetched_at`` is compared with the change signals of feeds and sitemaps.
+    """
+
+    __tablename__ = "fetch_state"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.key"), index=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[int] = mapped_column(Integer)

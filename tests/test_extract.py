@@ -67,7 +67,10 @@ def test_seed_metadata(seed_statement: Statement):
     assert seed_statement.published_at is not None
     assert seed_statement.published_at.date().isoformat() == "2012-04-02"
     assert seed_statement.published_at.tzinfo is not None
-    assert seed_statement.published_at.utcoffset().total_seconds() == 0
+    # The publisher's own offset is kept (20120402T1418+0400); the archive
+    # stores the instant in UTC.
+    assert seed_statement.published_at.utcoffset().total_seconds() == 4 * 3600
+    assert seed_statement.published_at.astimezone(UTC).isoformat() == "2012-04-02T10:18:00+00:00"
     assert seed_statement.language == "en"
     assert seed_statement.section == "Russia"
     assert seed_statement.site_name == "Sputnik International"

@@ -1,9 +1,11 @@
 """The run ledger: one ``crawl_runs`` row per crawl.
 
 On spider open the source's registry row is copied to ``sources`` and a run
-row is started (status ``running``); on close the row gets its status, its
-counts and every Scrapy stat. A run killed outright stays ``running`` with
-no ``finished_at``: the ledger shows it never finished.
+row is started (status ``running``), or, when the scheduler started the
+crawl, the row it opened (``DEMARCHE_RUN_ID``) is taken over. On close the
+row gets its status, its counts, every Scrapy stat, the run's extraction
+coverage and flags when coverage dropped. A run killed outright stays
+``running`` with no ``finished_at`` unless its scheduler closes it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from storage.archive import finish_run, start_run, sync_sources
 from storage.engine import open_archive
+from storage.runs import coverage_flags, get_run, run_coverage
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,18 @@ def run_status(reason: str) -> str:
     if reason == "shutdown":  # Ctrl-C or SIGTERM
         return "interrupted"
     return "failed"
+
+
+def fetched_pages(stats: dict[str, object]) -> int:
+    """Responses that brought a page (2xx, or 304 for one we have), robots.txt aside."""
+    def count(prefix: str) -> int:
+        return sum(int(v) for k, v in stats.items() if k.startswith(prefix)
+                   and k.rsplit("/", 1)[-1] in _GOOD_STATUSES and isinstance(v, int))
+
+    return count("downloader/response_status_count/") - count("robotstxt/response_status_count/")
+
+
+_GOOD_STATUSES = {"200", "201", "203", "206", "304"}
 
 
 def run_counts(stats: dict[str, object]) -> dict[str, int]:
@@ -71,9 +86,16 @@ class CrawlLedger:
             return
         now = datetime.now(UTC)
         args = {k: str(v) for k, v in vars(spider.args).items() if v is not None}
+        opened = self.crawler.settings.getint("DEMARCHE_RUN_ID", 0)
         with Session(open_archive(self.url)) as session, session.begin():
             sync_sources(session, [source], now)
-            self.run_id = start_run(session, source.key, args, now)
+            if opened:
+                run = get_run(session, opened)
+                run.args = args
+                self.run_id = run.id
+            else:
+                self.run_id = start_run(session, source.key, args, now)
+                get_run(session, self.run_id).trigger = "manual"
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.run_id is None:
@@ -82,6 +104,10 @@ class CrawlLedger:
         stats = self.crawler.stats.get_stats()
         status = run_status(reason)
         if stats.get("archive/lost"):
+            status = "failed"
+        if status == "finished" and not fetched_pages(stats):
+            # Every entry point answered with an error or not at all: the
+            # site is down, moved or blocking us. That is no successful run.
             status = "failed"
         with Session(open_archive(self.url)) as session, session.begin():
             finish_run(
@@ -93,4 +119,12 @@ class CrawlLedger:
                 counts=run_counts(stats),
                 stats=stats,
             )
+            run = get_run(session, self.run_id)
+            rejected = sum(int(v) for k, v in stats.items()
+                           if k.startswith("extract/rejected/") and isinstance(v, int))
+            run.coverage = run_coverage(session, run.source, run.started_at, rejected)
+            flags = coverage_flags(session, run.source, run.id, run.coverage)
+            run.flags = flags or None
+        if flags:
+            logger.warning("Crawl run %d of %s: %s", self.run_id, spider.name, ", ".join(flags))
         logger.info("Crawl run %d of %s: %s (%s)", self.run_id, spider.name, status, reason)

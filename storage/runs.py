@@ -1,0 +1,102 @@
+"""The run ledger beyond one crawl: runs opened by the scheduler before
+their crawl starts, outcomes only the scheduler knows (timeout, a crawl that
+died), and the extraction coverage of a run against the runs before it.
+
+Functions take a Session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from statistics import median
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, CrawlRun
+
+# A body shorter than this counts against coverage: a caption or a teaser
+# where a statement should be.
+FULL_BODY_CHARS = 400
+# A coverage share this far (absolute) under the median of the previous
+# runs flags the run: the site changed its template or started blocking.
+COVERAGE_DROP = 0.2
+# Fewer pages than this say nothing about coverage.
+COVERAGE_MIN_PAGES = 5
+COVERAGE_HISTORY = 5
+
+
+def open_run(session: Session, source: str, trigger: str, now: datetime) -> int:
+    """A ``running`` row made before the crawl process starts, so that a
+    crawl killed for its time limit still has a row to end in."""
+    run = CrawlRun(source=source, started_at=now, status="running", args={}, stats={},
+                   trigger=trigger)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def get_run(session: Session, run_id: int) -> CrawlRun:
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"crawl run {run_id} is not in the archive")
+    return run
+
+
+def end_run(session: Session, run_id: int, *, status: str, finished_at: datetime,
+            log_tail: str | None = None, reason: str | None = None) -> None:
+    """Close a run from outside the crawl: the crawl was stopped or died.
+
+    A status the crawl wrote itself is kept unless the outside knows better
+    (``timeout``: the crawl saw only a shutdown request).
+    """
+    run = get_run(session, run_id)
+    if run.status == "running" or status == "timeout":
+        run.status = status
+        run.finish_reason = reason or run.finish_reason or status
+        run.finished_at = run.finished_at or finished_at
+    if log_tail is not None and run.status != "finished":
+        run.log_tail = log_tail
+
+
+def run_coverage(session: Session, source: str, since: datetime,
+                 rejected: int) -> dict[str, float] | None:
+    """Share of the run's article pages with a date, a title and a full body.
+
+    The run's pages are the articles it saw (``last_seen_at`` from its start)
+    plus the pages it could not archive (``rejected``).
+    """
+    seen = select(
+        func.count(),
+        func.count(Article.published_at),
+        func.count().filter(Article.title != ""),
+        func.count().filter(func.length(Article.body) >= FULL_BODY_CHARS),
+    ).where(Article.source == source, Article.last_seen_at >= since)
+    total, dated, titled, full = session.execute(seen).one()
+    pages = total + rejected
+    if pages == 0:
+        return None
+    return {"pages": pages, "date": dated / pages, "title": titled / pages, "body": full / pages}
+
+
+def coverage_flags(session: Session, source: str, run_id: int,
+                   coverage: Mapping[str, float] | None) -> list[str]:
+    """``coverage_drop:<field>`` for each share well under the recent runs'."""
+    if not coverage or coverage["pages"] < COVERAGE_MIN_PAGES:
+        return []
+    earlier = session.scalars(
+        select(CrawlRun.coverage)
+        .where(CrawlRun.source == source, CrawlRun.id != run_id, CrawlRun.status == "finished",
+               CrawlRun.coverage.is_not(None))
+        .order_by(CrawlRun.id.desc())
+        .limit(COVERAGE_HISTORY)
+    ).all()
+    earlier = [c for c in earlier if c and c.get("pages", 0) >= COVERAGE_MIN_PAGES]
+    if not earlier:
+        return []
+    return [
+        f"coverage_drop:{field}"
+        for field in ("date", "title", "body")
+        if coverage[field] < median(c[field] for c in earlier) - COVERAGE_DROP
+    ]
