@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,3 +143,30 @@ def test_title_suffix_is_removed_but_dashes_inside_kept():
     result = extract_statement(page("https://www.state.gov/briefings/y/", html.encode()), source)
     assert isinstance(result, Statement)
     assert result.title == "Department Press Briefing – April 2, 2012"
+
+
+def test_text_rendered_by_javascript_comes_from_json_ld():
+    sentences = " ".join(f"The ministry stated its position on item {n} of the agenda."
+                         for n in range(12))
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
+                     "headline": "Ministry states its position", "articleBody": sentences,
+                     "datePublished": "2024-03-01T10:00:00+03:00"})
+    html = (f'<html><head><title>Ministry states its position</title>'
+            f'<script type="application/ld+json">{ld}</script></head><body><div id="app">'
+            f'<figure><img src="a.jpg"><figcaption>The minister at the podium on Friday, '
+            f'speaking to reporters. Photo: AP</figcaption></figure></div></body></html>')
+    result = extract_statement(page("https://example.org/news/1", html.encode()))
+    assert isinstance(result, Statement), result
+    assert result.body == sentences
+    assert result.published_at.isoformat() == "2024-03-01T10:00:00+03:00"
+
+
+def test_json_ld_teaser_does_not_replace_the_article():
+    paragraphs = [f"Paragraph {n} of the statement says something of substance about talks."
+                  for n in range(8)]
+    ld = json.dumps({"@type": "NewsArticle", "articleBody": paragraphs[0]})
+    html = article_html("Talks held", paragraphs).replace(
+        "</head>", f'<script type="application/ld+json">{ld}</script></head>')
+    result = extract_statement(page("https://example.org/news/2", html.encode()))
+    assert isinstance(result, Statement), result
+    assert result.body.split("\n\n") == paragraphs

@@ -97,7 +97,14 @@ class _Readability(Document):
         self._pristine = tree
 
     def _parse(self, input: object) -> lxml_html.HtmlElement:  # noqa: A002 - readability's name
-        doc = deepcopy(self._pristine)
+        # The <body> only: the <head> (scripts, styles, metadata) is most of
+        # the copying on many news pages and none of the text.
+        body = self._pristine.find("body")
+        if body is None:
+            doc = deepcopy(self._pristine)
+        else:
+            doc = lxml_html.Element("html")
+            doc.append(deepcopy(body))
         # Navigation, asides and forms are never the article; dropping them
         # first also spares readability scoring their many small blocks.
         etree.strip_elements(doc, *_NEVER_ARTICLE, etree.Comment, etree.ProcessingInstruction,
@@ -193,12 +200,15 @@ def _trim_ends(lines: list[str], reference: list[str]) -> list[str]:
 def _mend_drop_caps(lines: list[str], reference: list[str]) -> list[str]:
     """A paragraph cut after its decorated first word ("When" + the rest
     lost) is taken whole from ``reference`` when it has it."""
+    reference_keys: list[str] | None = None
     mended = []
     for line in lines:
         key = "".join(_tokens(line))
         if 0 < len(key) <= 12:
-            whole = [r for r in reference if "".join(_tokens(r)).startswith(key)
-                     and len(r) > 3 * len(line)]
+            if reference_keys is None:
+                reference_keys = ["".join(_tokens(r)) for r in reference]
+            whole = [r for r, k in zip(reference, reference_keys, strict=True)
+                     if k.startswith(key) and len(r) > 3 * len(line)]
             if len(whole) == 1:
                 line = whole[0]
         mended.append(line)

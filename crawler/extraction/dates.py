@@ -22,7 +22,6 @@ as a template artefact.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,6 +29,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from dateutil import parser as dateparser
 from htmldate.extractors import LONG_TEXT_PATTERN, MONTH_NUMBERS
 from lxml import html as lxml_html
+
+from crawler.extraction.jsonld import jsonld_nodes
 
 _META_NAMES = (
     "article:published_time",
@@ -87,9 +88,12 @@ def parse_timestamp(value: str | None) -> datetime | None:
         return None
 
 
-def date_in_markup(tree: lxml_html.HtmlElement) -> datetime | None:
+def date_in_markup(tree: lxml_html.HtmlElement, nodes: list[dict] | None = None
+                   ) -> datetime | None:
     """The publisher's machine-readable publication timestamp, else the date
-    printed under the headline (naive: its zone is unknown), else None."""
+    printed under the headline (naive: its zone is unknown), else None.
+
+    ``nodes`` are the page's JSON-LD nodes when the caller has them."""
     for meta in tree.iter("meta"):
         name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
         if name in _META_NAMES:
@@ -97,27 +101,11 @@ def date_in_markup(tree: lxml_html.HtmlElement) -> datetime | None:
             found = parse_timestamp(meta.get("content") or meta.get("value"))
             if found:
                 return found
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        for node in _walk_jsonld(data):
-            found = parse_timestamp(str(node.get("datePublished") or ""))
-            if found:
-                return found
+    for node in jsonld_nodes(tree) if nodes is None else nodes:
+        found = parse_timestamp(str(node.get("datePublished") or ""))
+        if found:
+            return found
     return date_under_headline(tree)
-
-
-def _walk_jsonld(data: object):
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk_jsonld(item)
-    elif isinstance(data, dict):
-        yield data
-        for key in ("@graph", "mainEntity"):
-            if key in data:
-                yield from _walk_jsonld(data[key])
 
 
 # --- The date printed under the headline -----------------------------------

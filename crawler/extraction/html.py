@@ -8,6 +8,7 @@ the page.
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urljoin
 
@@ -20,6 +21,7 @@ from crawler.extraction.clean import link_key
 from crawler.extraction.dates import date_in_markup
 from crawler.extraction.decode import decode_html
 from crawler.extraction.draft import Draft, Rejected
+from crawler.extraction.jsonld import article_body, jsonld_nodes
 from crawler.extraction.metadata import choose_title
 from storage.urls import normalise_url
 
@@ -59,6 +61,28 @@ def _declared_language(tree: lxml_html.HtmlElement) -> str | None:
     return lang if re.fullmatch(r"[a-z]{2}", lang) else None
 
 
+# The JSON-LD articleBody replaces what the markup gave when it is this many
+# times longer: the page renders its text with JavaScript, and the markup
+# holds a caption or a teaser.
+DECLARED_BODY_FACTOR = 3
+DECLARED_BODY_MIN_CHARS = 400
+
+
+def _or_declared_body(paragraphs: list[str], declared: str) -> list[str]:
+    if len(declared) < DECLARED_BODY_MIN_CHARS:
+        return paragraphs
+    if len(declared) < DECLARED_BODY_FACTOR * sum(len(p) for p in paragraphs):
+        return paragraphs
+    declared = html.unescape(declared)
+    if re.search(r"<(p|br|div)\b", declared, re.IGNORECASE):
+        fragment = lxml_html.fragment_fromstring(declared, create_parent="div")
+        for br in fragment.iter("br"):
+            br.tail = "\n" + (br.tail or "")
+        blocks = fragment.xpath(".//p|.//li|.//h2|.//h3|.//blockquote") or [fragment]
+        declared = "\n".join(b.text_content() for b in blocks)
+    return [line.strip() for line in declared.splitlines() if line.strip()]
+
+
 def _link_keys(tree: lxml_html.HtmlElement) -> frozenset[str]:
     # Teasers are headlines: links of a few words at least. Most links of a
     # page are menu items of one or two, not worth normalising.
@@ -88,11 +112,12 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     except (lxml.etree.ParserError, ValueError) as exc:
         return Rejected("malformed", f"no HTML document could be parsed: {exc}")
     # Read what the tree says before the extractors prune their copies.
-    markup_date = date_in_markup(tree)
+    nodes = jsonld_nodes(tree)
+    markup_date = date_in_markup(tree, nodes)
     canonical = _canonical(tree, url) if url else None
     declared = _declared_language(tree)
     meta = extract_metadata(tree, default_url=url)
-    paragraphs = main_text(tree, url)
+    paragraphs = _or_declared_body(main_text(tree, url), article_body(nodes))
     if not paragraphs:
         return Rejected("no_article", "no main text found on the page")
     return Draft(
