@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench-extract clean
+.PHONY: install demo test bench-extract bench-schedule clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
@@ -32,6 +32,10 @@ test: $(STAMP)
 # readability-lxml, all in one run; rewrites the table in docs/extraction.md.
 bench-extract: $(STAMP)
 	$(BIN)/python -m crawler.extraction.bench
+
+# The idle scheduler's memory and the cost of a crawl subprocess.
+bench-schedule: $(STAMP)
+	$(BIN)/python -m schedules.bench
 
 clean:
 	rm -rf build .pytest_cache archive.db archive.db-wal archive.db-shm
