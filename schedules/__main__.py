@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if result.status == "finished" else 1
 
     domains = {key: domain_of(source) for key, source in registry.items()}
-    scheduler = create_scheduler(timetable, domains, archive_url)
+    scheduler = create_scheduler(timetable, domains, archive_url,
+                                 settings.get("DEMARCHE_SOURCES") or None,
+                                 settings.get("DEMARCHE_LOG_DIR") or None)
 
     def shut_down(signum: int, _frame: object) -> None:
         logger.info("%s: stopping running crawls and the scheduler", signal.Signals(signum).name)

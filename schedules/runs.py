@@ -89,16 +89,17 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def run_crawl(source: Source, args: Mapping[str, str], time_limit: float, archive_url: str,
-              *, trigger: str = "schedule", settings: Mapping[str, str] | None = None
-              ) -> RunResult:
-    """Crawl ``source`` in a subprocess, at most ``time_limit`` seconds."""
+              *, trigger: str = "schedule", settings: Mapping[str, str] | None = None,
+              logs: Path | None = None) -> RunResult:
+    """Crawl ``source`` in a subprocess, at most ``time_limit`` seconds; its
+    log goes to ``logs`` (default: the DEMARCHE_LOG_DIR setting)."""
     engine = open_archive(archive_url)
     started = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         sync_sources(session, [source], started)
         run_id = open_run(session, source.key, trigger, started)
     key = source.key
-    folder = log_dir()
+    folder = logs or log_dir()
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / f"{key}-{run_id}.log"
     command = [sys.executable, "-m", "scrapy", "crawl", key,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from collections.abc import Callable
 from datetime import UTC
 
@@ -30,7 +31,6 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from crawler.runner import project_settings
 from crawler.sources import load_sources
 from schedules.runs import is_stopping, run_crawl
 from schedules.timetable import Job, Timetable
@@ -51,26 +51,30 @@ def _domain_lock(domain: str) -> threading.Lock:
 
 
 def run_job(job_id: str, sources: list[list[str]], args: dict[str, str], time_limit: float,
-            archive_url: str, settings: dict[str, str] | None = None) -> None:
+            archive_url: str, settings: dict[str, str] | None = None,
+            registry: str | None = None, logs: str | None = None) -> None:
     """A timetable job: its sources crawled one after another.
 
     ``sources`` pairs each key with its domain: a crawl waits while another
     job crawls the same domain, so explicit jobs cannot overlap a site either.
+    ``registry`` is the source registry file the scheduler was started with.
     """
-    registry = load_sources(project_settings().get("DEMARCHE_SOURCES") or None)
+    rows = load_sources(registry)
     for key, domain in sources:
         if is_stopping():
             break
-        if key not in registry:
+        if key not in rows:
             logger.error("Job %s: source %s is no longer in the registry", job_id, key)
             continue
         with _domain_lock(domain):
-            run_crawl(registry[key], args, time_limit, archive_url, trigger="schedule",
-                      settings=settings)
+            run_crawl(rows[key], args, time_limit, archive_url, trigger="schedule",
+                      settings={**(settings or {}), "DEMARCHE_SOURCES": registry or ""},
+                      logs=Path(logs) if logs else None)
     logger.info("Job %s done", job_id)
 
 
-def job_kwargs(job: Job, domains: dict[str, str], archive_url: str) -> dict[str, object]:
+def job_kwargs(job: Job, domains: dict[str, str], archive_url: str,
+               registry: str | None, logs: str | None) -> dict[str, object]:
     return {
         "job_id": job.id,
         "sources": [[key, domains[key]] for key in job.sources],
@@ -78,11 +82,13 @@ def job_kwargs(job: Job, domains: dict[str, str], archive_url: str) -> dict[str,
         "time_limit": job.time_limit,
         "archive_url": archive_url,
         "settings": dict(job.settings),
+        "registry": registry,
+        "logs": logs,
     }
 
 
 def _sync_jobs(scheduler: BaseScheduler, timetable: Timetable, domains: dict[str, str],
-               archive_url: str) -> None:
+               archive_url: str, registry: str | None, logs: str | None) -> None:
     wanted = {job.id for job in timetable.jobs}
     for stored in scheduler.get_jobs():
         if stored.id not in wanted:
@@ -101,7 +107,7 @@ def _sync_jobs(scheduler: BaseScheduler, timetable: Timetable, domains: dict[str
             trigger=trigger,
             id=job.id,
             name=f"{job.id} ({', '.join(job.sources)})",
-            kwargs=job_kwargs(job, domains, archive_url),
+            kwargs=job_kwargs(job, domains, archive_url, registry, logs),
             replace_existing=True,
             **options,
         )
@@ -118,11 +124,14 @@ def _log_missed(event: JobSubmissionEvent) -> None:
 
 
 def create_scheduler(timetable: Timetable, domains: dict[str, str], archive_url: str,
+                     registry: str | None = None, logs: str | None = None,
                      scheduler_class: Callable[..., BaseScheduler] = BlockingScheduler
                      ) -> BaseScheduler:
     """A scheduler whose jobs are synchronised with ``timetable`` on start.
 
-    ``domains`` maps each source key to the domain it is crawled on. Tests
+    ``domains`` maps each source key to the domain it is crawled on;
+    ``registry`` is the source registry file (None: the bundled one);
+    ``logs`` the folder for crawl logs (None: the setting). Tests
     pass ``BackgroundScheduler`` to drive the same configuration.
     """
     scheduler = scheduler_class(
@@ -139,7 +148,7 @@ def create_scheduler(timetable: Timetable, domains: dict[str, str], archive_url:
     def on_start(_event: SchedulerEvent) -> None:
         # The job store is open only once the scheduler starts; syncing here
         # lets the stored next run times be read before anything fires.
-        _sync_jobs(scheduler, timetable, domains, archive_url)
+        _sync_jobs(scheduler, timetable, domains, archive_url, registry, logs)
         for job in scheduler.get_jobs():
             logger.info("Job %s: next run %s", job.name, job.next_run_time)
 

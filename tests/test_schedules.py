@@ -247,7 +247,7 @@ def test_scheduler_crawls_twice_and_stops_cleanly(tmp_path: Path, site: Site, en
 def test_crawl_over_its_time_limit_ends_as_timeout(site: Site, env: dict[str, str]):
     build_site(site, delay=30)
     result = run_crawl(loopback(env), {}, 4, env["DEMARCHE_ARCHIVE_URL"],
-                       settings={**FAST, "DOWNLOAD_TIMEOUT": "60"})
+                       settings={**FAST, "DOWNLOAD_TIMEOUT": "60"}, logs=Path(env["DEMARCHE_LOG_DIR"]))
     assert result.status == "timeout"
     assert result.seconds < 4 + 35  # SIGTERM, then at most the stop grace
     ((status, trigger, _new, _unchanged, log_tail),) = runs(env)
@@ -257,7 +257,8 @@ def test_crawl_over_its_time_limit_ends_as_timeout(site: Site, env: dict[str, st
 
 
 def test_crawl_that_cannot_start_is_failed_with_its_log(env: dict[str, str]):
-    result = run_crawl(loopback(env), {"since": "yesterday"}, 60, env["DEMARCHE_ARCHIVE_URL"])
+    result = run_crawl(loopback(env), {"since": "yesterday"}, 60, env["DEMARCHE_ARCHIVE_URL"],
+                       logs=Path(env["DEMARCHE_LOG_DIR"]))
     assert result.status == "failed"
     ((status, _, _, _, log_tail),) = runs(env)
     assert status == "failed"
@@ -283,7 +284,8 @@ def test_overlapping_run_is_skipped_and_logged(tmp_path: Path, site: Site, env: 
                                load_sources(env["DEMARCHE_SOURCES"]))
     skipped: list[str] = []
     scheduler = create_scheduler(timetable, {"loopback_news": "127.0.0.1"},
-                                 env["DEMARCHE_ARCHIVE_URL"], BackgroundScheduler)
+                                 env["DEMARCHE_ARCHIVE_URL"], env["DEMARCHE_SOURCES"],
+                                 env["DEMARCHE_LOG_DIR"], BackgroundScheduler)
     scheduler.add_listener(lambda e: skipped.append(e.job_id), EVENT_JOB_MAX_INSTANCES)
     caplog.set_level(logging.WARNING, logger="schedules.scheduler")
     scheduler.start()
@@ -314,14 +316,16 @@ def test_missed_run_is_caught_up_once_after_a_restart(tmp_path: Path, site: Site
     timetable = load_timetable(write_timetable(tmp_path / "t.toml", cron), registry)
     domains = {"loopback_news": "127.0.0.1"}
 
-    down = create_scheduler(timetable, domains, env["DEMARCHE_ARCHIVE_URL"], BackgroundScheduler)
+    down = create_scheduler(timetable, domains, env["DEMARCHE_ARCHIVE_URL"],
+                            env["DEMARCHE_SOURCES"], env["DEMARCHE_LOG_DIR"], BackgroundScheduler)
     down.start(paused=True)  # stores the job and its next run time, runs nothing
     assert down.get_job("job:fast").next_run_time == first
     down.shutdown()
     time.sleep((second - datetime.now(UTC)).total_seconds() + 1.5)
-    assert not (tmp_path / "logs").exists()  # nothing ran while down
+    assert runs(env) == []  # nothing ran while down
 
-    back = create_scheduler(timetable, domains, env["DEMARCHE_ARCHIVE_URL"], BackgroundScheduler)
+    back = create_scheduler(timetable, domains, env["DEMARCHE_ARCHIVE_URL"],
+                            env["DEMARCHE_SOURCES"], env["DEMARCHE_LOG_DIR"], BackgroundScheduler)
     back.start()
     try:
         assert wait_for(lambda: [r[0] for r in runs(env)] == ["finished"], timeout=60)
@@ -335,7 +339,7 @@ def test_status_reports_health_from_the_ledger(tmp_path: Path, site: Site, env: 
     build_site(site)
     for _ in range(3):
         assert run_crawl(loopback(env), {}, 60, env["DEMARCHE_ARCHIVE_URL"],
-                         settings=FAST).status == "finished"
+                         settings=FAST, logs=Path(env["DEMARCHE_LOG_DIR"])).status == "finished"
     out = subprocess.run([sys.executable, "-m", "crawler.cli", "status"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True,
                          check=True).stdout
@@ -344,13 +348,14 @@ def test_status_reports_health_from_the_ledger(tmp_path: Path, site: Site, env: 
     assert " ok " in f" {row} "
     assert str(len(ARTICLES)) in row.split()
     assert run_crawl(loopback(env), {}, 60, env["DEMARCHE_ARCHIVE_URL"],
-                     settings=FAST).status == "finished"
+                     settings=FAST, logs=Path(env["DEMARCHE_LOG_DIR"])).status == "finished"
     out = subprocess.run([sys.executable, "-m", "crawler.cli", "status"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True,
                          check=True).stdout
     assert "quiet (3 runs without a new article)" in out
     site.routes.clear()  # the site goes away: runs fail
-    failing = run_crawl(loopback(env), {}, 60, env["DEMARCHE_ARCHIVE_URL"], settings=FAST)
+    failing = run_crawl(loopback(env), {}, 60, env["DEMARCHE_ARCHIVE_URL"], settings=FAST,
+                        logs=Path(env["DEMARCHE_LOG_DIR"]))
     out = subprocess.run([sys.executable, "-m", "crawler.cli", "status"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True,
                          check=True).stdout
