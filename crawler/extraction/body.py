@@ -42,6 +42,9 @@ LONGER_TO_REPLACE = 2.0
 # A sentence at the ends is supported when this share of its word pairs is
 # in readability's block; a little slack for quotes and spacing differences.
 SENTENCE_SUPPORT = 0.8
+# A readability paragraph with less than this share of its word pairs in
+# trafilatura's text is missing from it, not merely split differently.
+MISSING = 0.3
 # A paragraph this long is one readability missed (it picks one
 # container), not a teaser or a prompt: trimming stops there.
 UNSUPPORTED_BUT_KEPT = 300
@@ -215,6 +218,17 @@ def _mend_drop_caps(lines: list[str], reference: list[str]) -> list[str]:
     return mended
 
 
+def _looks_broken(lines: list[str]) -> bool:
+    """trafilatura's lines show a misread page: words cut off as lines of
+    their own ("Mr", "Ev": a paragraph split at inline markup) and the same
+    text printed twice."""
+    fragments = sum(1 for line in lines if 0 < len(line) <= 3 and line.isalpha())
+    keys = ["".join(_tokens(line)) for line in lines if len(line) >= 30]
+    repeated = len(keys) - len(set(keys)) + sum(
+        1 for a in keys for b in keys if a != b and len(a) >= 30 and b.startswith(a))
+    return fragments >= 2 or (fragments >= 1 and repeated >= 2)
+
+
 def _fill_gaps(lines: list[str], reference: list[str]) -> list[str]:
     """Put back paragraphs trafilatura skipped inside the article.
 
@@ -229,20 +243,25 @@ def _fill_gaps(lines: list[str], reference: list[str]) -> list[str]:
         for pair in _pairs(_tokens(line)):
             owner.setdefault(pair, i)
 
-    def home(paragraph: str) -> int | None:
+    def place(paragraph: str) -> tuple[int | None, bool]:
+        """The line holding ``paragraph``, and whether it is missing."""
         pairs = _pairs(_tokens(paragraph))
         found = [owner[p] for p in pairs if p in owner]
-        if not pairs or len(found) < SENTENCE_SUPPORT * len(pairs):
-            return None
-        return max(set(found), key=found.count)
+        if not pairs:
+            return None, False
+        if len(found) >= SENTENCE_SUPPORT * len(pairs):
+            return max(set(found), key=found.count), False
+        # Partly there is not missing: trafilatura split it at inline tags.
+        return None, len(found) < MISSING * len(pairs)
 
-    homes = [home(p) for p in reference]
+    places = [place(p) for p in reference]
+    homes = [h for h, _ in places]
     known = [i for i, h in enumerate(homes) if h is not None]
     if len(known) < 2:
         return lines
     inserts: dict[int, list[str]] = {}
     for i in range(known[0] + 1, known[-1]):
-        if homes[i] is None and len(_tokens(reference[i])) >= PROSE_WORDS:
+        if places[i][1] and len(_tokens(reference[i])) >= PROSE_WORDS:
             before = max(homes[j] for j in known if j < i)
             inserts.setdefault(before, []).append(reference[i])
     if not inserts:
@@ -271,7 +290,8 @@ def main_text(tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
     agreement = len(traf_pairs & read_pairs) / len(traf_pairs)
     traf_length = sum(len(line) for line in traf)
     read_length = sum(len(line) for line in read)
-    if agreement >= AGREEMENT_TO_REPLACE and read_length >= LONGER_TO_REPLACE * traf_length:
+    if agreement >= AGREEMENT_TO_REPLACE and (read_length >= LONGER_TO_REPLACE * traf_length
+                                              or _looks_broken(traf)):
         return read
     # trafilatura read the article as a list: readability's paragraphs are
     # all inside its few long lines, which also carry the teasers around it.
