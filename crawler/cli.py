@@ -5,6 +5,7 @@
     demarche sources
     demarche extract DIR --out FILE.jsonl [--workers N]
     demarche status
+    demarche db upgrade
     demarche demo
 """
 
@@ -120,6 +121,25 @@ def cmd_status(opts: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(opts: argparse.Namespace) -> int:
+    from storage.engine import make_engine
+    from storage.migrate import head_revision, upgrade
+
+    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    engine = make_engine(url)
+    try:
+        before, after = upgrade(engine)
+    except Exception as exc:  # noqa: BLE001 - any driver error, said plainly
+        raise ArchiveError(f"cannot upgrade {describe(url)}: {exc}") from exc
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"{describe(url)}: already at revision {after} (head {head_revision()})")
+    else:
+        print(f"{describe(url)}: upgraded from {before or 'empty'} to {after}")
+    return 0
+
+
 def cmd_extract(opts: argparse.Namespace) -> int:
     from crawler.extraction.corpus import extract_directory
 
@@ -172,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=int, default=None,
                          help="processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
+
+    db = sub.add_parser("db", help="archive schema: `demarche db upgrade`")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(func=cmd_db)
 
     status = sub.add_parser("status", help="health of every source from the run ledger")
     status.set_defaults(func=cmd_status)

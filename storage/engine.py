@@ -11,11 +11,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from storage.models import Base
+from storage.migrate import upgrade
+
 
 # How long a writer waits for another writer's lock before failing; crawls
 # of several sources may share one SQLite file.
@@ -86,35 +87,17 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Give an archive made by an older demarche the nullable columns added
-    since; create_all makes missing tables but never alters existing ones."""
-    tables = inspect(engine)
-    with engine.begin() as connection:
-        for table in Base.metadata.sorted_tables:
-            if not tables.has_table(table.name):
-                continue
-            present = {c["name"] for c in tables.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present or not column.nullable:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                connection.execute(
-                    text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
-                )
-
-
 @lru_cache(maxsize=8)
 def open_archive(url: str) -> Engine:
-    """An engine on an archive whose tables exist (created when missing).
+    """An engine on an archive at the current schema (created or upgraded
+    through the migrations when it is not).
 
     Cached per URL so that the pipeline, the ledger and the CLI in one
     process share one connection pool.
     """
     engine = make_engine(url)
     try:
-        Base.metadata.create_all(engine)
-        _add_missing_columns(engine)
+        upgrade(engine)
     except OperationalError as exc:
         raise ArchiveError(f"cannot open archive {describe(url)}: {exc.orig}") from exc
     return engine

@@ -141,8 +141,6 @@ class CrawlRun(Base):
     args: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # Every Scrapy stat of the run, for questions nobody thought of yet.
     stats: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    # Columns added after the first release are nullable, so that older
-    # archives gain them in place (storage/engine.py).
     # "schedule" or "manual": who started the run.
     trigger: Mapped[str | None] = mapped_column(String(16))
     # The last lines of the crawl's log when it did not finish.
