@@ -12,11 +12,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -107,6 +110,85 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Gone from the site: the first crawl that found the URL answering 404 or
+    # 410, or redirecting away; the row and its text stay.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_reason: Mapped[str | None] = mapped_column(String(64))  # "http 404", "redirect"
+    # Provenance of the current text: the WARC record of the response it was
+    # extracted from, and the extractor that made it (name and version, and
+    # a hash of its code and settings).
+    warc_file: Mapped[str | None] = mapped_column(String(512))
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    extractor: Mapped[str | None] = mapped_column(String(64))
+    extractor_hash: Mapped[str | None] = mapped_column(String(16))
+    # Syndication: the cluster of near-identical texts across sources this
+    # article belongs to, and its similarity to the cluster's first article.
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
+    cluster_similarity: Mapped[float | None] = mapped_column(Float)
+
+
+class ArticleVersion(Base):
+    """An earlier text of an article, kept when a re-crawl found it changed."""
+
+    __tablename__ = "article_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    # When this text was first and last seen current.
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    warc_file: Mapped[str | None] = mapped_column(String(512))
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ArticleUrl(Base):
+    """Every URL an article lived at: fetched, redirected from, canonical."""
+
+    __tablename__ = "article_urls"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # normalised
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # fetched, redirect, canonical
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Cluster(Base):
+    """Near-identical texts across sources: a statement and its relays."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The earliest published article of the cluster: the first publisher.
+    # (No foreign key: articles point here, and a cycle of constraints would
+    # make every insert order-dependent.)
+    first_article_id: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ArticleMinhash(Base):
+    """An article's MinHash signature, for near-duplicate search."""
+
+    __tablename__ = "article_minhashes"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MinhashBand(Base):
+    """Locality-sensitive hashing in SQL: articles sharing any band bucket
+    are candidates; several crawler machines share one index this way."""
+
+    __tablename__ = "minhash_bands"
+
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True,
+                                            index=True)
 
 
 class BoilerplateLine(Base):
