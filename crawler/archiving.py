@@ -2,19 +2,26 @@
 transaction: chrome learned from the source is stripped, the row is
 upserted, and a new article's candidate lines are counted. When a line
 becomes learned, it is also stripped from the source's older articles, so
-that every article of the source is cleaned the same way."""
+that every article of the source is cleaned the same way.
+
+Each statement's ``Fetch`` is recorded in ``fetch_state`` in the same
+transaction, so that a crash never leaves a URL marked fetched without its
+article. A bare ``Fetch`` (a 304 answer, a page rejected for good) is only
+recorded; a 304 also marks the archived article as seen."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
-from crawler.items import Statement
-from storage.archive import Outcome, archive_article
+from crawler.items import Fetch, Statement
+from storage.archive import Outcome, archive_article, mark_seen
 from storage.boilerplate import article_count, line_counts, record_lines, rewrite_bodies
+from storage.fetch_state import record_fetch
 
 
 def learned_lines(session: Session, source: str) -> dict[str, str]:
@@ -26,12 +33,31 @@ def learned_lines(session: Session, source: str) -> dict[str, str]:
     }
 
 
-def archive_batch(session: Session, statements: list[Statement]) -> Counter[str]:
-    """Archive the statements; return counts of outcomes and of re-cleaned rows."""
+def remember(session: Session, fetch: Fetch) -> None:
+    record_fetch(
+        session,
+        source=fetch.source,
+        url=fetch.url,
+        status=fetch.status,
+        fetched_at=fetch.fetched_at,
+        etag=fetch.etag,
+        last_modified=fetch.last_modified,
+    )
+
+
+def archive_batch(session: Session, entries: Sequence[Statement | Fetch]) -> Counter[str]:
+    """Archive the statements and record the fetches; return counts of
+    outcomes (a 304 for an archived article counts as unchanged) and of
+    re-cleaned rows."""
     counts: Counter[str] = Counter()
     by_source: dict[str, list[Statement]] = defaultdict(list)
-    for statement in statements:
-        by_source[statement.source].append(statement)
+    for entry in entries:
+        if isinstance(entry, Statement):
+            by_source[entry.source].append(entry)
+            continue
+        remember(session, entry)
+        if entry.status == 304 and mark_seen(session, entry.page_url, entry.fetched_at):
+            counts[Outcome.UNCHANGED.value] += 1
     for source, batch in by_source.items():
         learned = learned_lines(session, source)
         for statement in batch:
@@ -40,6 +66,8 @@ def archive_batch(session: Session, statements: list[Statement]) -> Counter[str]
             fields["body"] = boilerplate.strip_lines(statement.body, set(learned))
             outcome = archive_article(session, fields, seen_at=statement.fetched_at)
             counts[outcome.value] += 1
+            if statement.fetch is not None:
+                remember(session, statement.fetch)
             if outcome is Outcome.NEW:
                 record_lines(session, source, candidates, statement.fetched_at)
         newly = {k: t for k, t in learned_lines(session, source).items() if k not in learned}

@@ -4,12 +4,35 @@ Spiders yield ``FetchedPage``; the extraction pipeline turns it into a
 ``Statement`` (or drops it with a reason); the archive pipeline stores the
 ``Statement``. Both are plain dataclasses, which Scrapy accepts as items and
 which pickle cheaply to the extraction process pool.
+
+Each article response is also a ``Fetch``: the statement carries it into
+the archive with its text, and a 304 Not Modified answer is yielded as a
+bare ``Fetch``, which the archive pipeline records without extraction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One response to an article request, as ``fetch_state`` keeps it.
+
+    ``url`` is the link as requested: the key the next run looks up.
+    ``page_url`` is where the answer came from after redirects: the URL the
+    article is archived under.
+    """
+
+    source: str
+    url: str
+    page_url: str
+    status: int
+    fetched_at: datetime
+    # The response's validators, sent back in the next conditional request.
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass
@@ -24,6 +47,21 @@ class FetchedPage:
     # publication date, used when the page itself carries none.
     hinted_date: datetime | None = None
     hinted_title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    # The link as requested, when a redirect led to ``url``.
+    requested_url: str | None = None
+
+    def fetch(self) -> Fetch:
+        return Fetch(
+            source=self.source,
+            url=self.requested_url or self.url,
+            page_url=self.url,
+            status=self.status,
+            fetched_at=self.fetched_at,
+            etag=self.etag,
+            last_modified=self.last_modified,
+        )
 
 
 @dataclass
@@ -42,3 +80,5 @@ class Statement:
     # What extraction noticed and worked around ("charset_mismatch"):
     # counted in the crawl stats, not archived.
     notes: tuple[str, ...] = ()
+    # The response it came from, recorded with it in one transaction.
+    fetch: Fetch | None = field(default=None, repr=False)

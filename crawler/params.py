@@ -24,6 +24,9 @@ class CrawlArgs:
     max_articles: int | None = None
     # Overrides the source's max_pages for listings.
     max_pages: int | None = None
+    # Fetch every article page again, unconditionally, as if no earlier run
+    # had: after an extraction fix, or to catch edits no signal announced.
+    refetch: bool = False
 
     @classmethod
     def parse(cls, raw: dict[str, object]) -> CrawlArgs:
@@ -40,6 +43,8 @@ class CrawlArgs:
         for name in ("max_articles", "max_pages"):
             if raw.get(name) not in (None, ""):
                 values[name] = _parse_positive(name, raw[name])
+        if raw.get("refetch") not in (None, ""):
+            values["refetch"] = _parse_flag("refetch", raw["refetch"])
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -50,6 +55,19 @@ def _parse_day(value: object) -> date:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise ArgumentError(f"since: expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def _parse_flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ArgumentError(f"{name}: expected true or false, got {value!r}")
 
 
 def _parse_positive(name: str, value: object) -> int:

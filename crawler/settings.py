@@ -31,6 +31,14 @@ DEMARCHE_BATCH_SECONDS = 30.0
 DEMARCHE_RETRY_BACKOFF_BASE = 2.0
 DEMARCHE_RETRY_BACKOFF_MAX = 60.0
 DEMARCHE_LEDGER_ENABLED = True
+# Incremental runs: an article fetched before is fetched again when its
+# sitemap or feed entry says it changed, or while it is young (published in
+# the last DEMARCHE_REVISIT_DAYS days: when ministries still complete and
+# correct statements) and was last fetched DEMARCHE_REVISIT_HOURS ago or
+# more. 20 hours, not 24, so that a nightly run starting a little earlier
+# than the night before still revisits. Both are judgments, not measurements.
+DEMARCHE_REVISIT_DAYS = float(os.environ.get("DEMARCHE_REVISIT_DAYS", "2"))
+DEMARCHE_REVISIT_HOURS = float(os.environ.get("DEMARCHE_REVISIT_HOURS", "20"))
 # Set by the scheduler (`-s DEMARCHE_RUN_ID=N`): the crawl_runs row it opened.
 DEMARCHE_RUN_ID = 0
 # Where the scheduler writes each crawl's log (empty: <project>/logs).

@@ -116,6 +116,18 @@ def archive_article(session: Session, fields: Mapping[str, Any], seen_at: dateti
     return Outcome.CHANGED
 
 
+def mark_seen(session: Session, url: str, seen_at: datetime) -> bool:
+    """Note that the site still serves the archived article (it answered
+    304 Not Modified); False when the URL has no article row."""
+    existing = session.scalars(
+        select(Article).where(Article.url == normalise_url(url))
+    ).one_or_none()
+    if existing is None:
+        return False
+    existing.last_seen_at = max(existing.last_seen_at, seen_at)
+    return True
+
+
 def start_run(session: Session, source: str, args: Mapping[str, str], now: datetime) -> int:
     run = CrawlRun(source=source, started_at=now, status="running", args=dict(args), stats={})
     session.add(run)

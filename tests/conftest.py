@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -67,26 +67,49 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _not_modified(route: Route, request: Mapping[str, str]) -> bool:
+    """Whether a conditional GET matches the route's validators, the way
+    RFC 9110 13.2.2 orders them (If-None-Match wins). Dates are compared as
+    text: the crawler sends back the Last-Modified it was given."""
+    if route.status != 200:
+        return False
+    if request.get("If-None-Match") is not None:
+        return request["If-None-Match"] == route.headers.get("ETag")
+    since = request.get("If-Modified-Since")
+    return since is not None and since == route.headers.get("Last-Modified")
+
+
 class Site:
-    """A small website on 127.0.0.1 whose pages a test sets and changes."""
+    """A small website on 127.0.0.1 whose pages a test sets and changes.
+
+    A page given an ``ETag`` or ``Last-Modified`` header answers a matching
+    conditional request with 304 Not Modified.
+    """
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: dict[str, int] = {}
+        # Every request in order: its path and its headers.
+        self.requests: list[tuple[str, dict[str, str]]] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.hits[self.path] = site.hits.get(self.path, 0) + 1
+                site.requests.append((self.path, dict(self.headers.items())))
                 route = site.routes.get(self.path) or Route(404, b"<h1>Not found</h1>")
                 if route.delay:
                     time.sleep(route.delay)
+                unchanged = _not_modified(route, self.headers)
                 try:
-                    self.send_response(route.status)
-                    if route.content_type:
+                    self.send_response(304 if unchanged else route.status)
+                    if route.content_type and not unchanged:
                         self.send_header("Content-Type", route.content_type)
                     for name, value in route.headers.items():
                         self.send_header(name, value)
+                    if unchanged:
+                        self.end_headers()
+                        return
                     self.send_header("Content-Length", str(len(route.body)))
                     self.end_headers()
                     self.wfile.write(route.body)

@@ -9,77 +9,107 @@ still cannot be written at the end is logged and counted as
 ``archive/lost``. The stats ``archive/new|changed|unchanged`` are counted
 only after their transaction committed; ``archive/recleaned`` counts older
 rows stripped of a line that this batch made known as chrome.
+
+The batch also carries what ``fetch_state`` should remember: each
+statement's response, 304 answers (``Fetch`` items from the spider), and
+pages the extraction dropped for a lasting reason (``PageRejected.fetch``,
+caught from the ``item_dropped`` signal). A replayed run remembers nothing:
+its responses come from a recording, not from the site.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
 from typing import Any, Self
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crawler.archiving import archive_batch
-from crawler.items import Statement
+from crawler.items import Fetch, Statement
 from storage.engine import describe, open_archive
 
 logger = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
-    def __init__(self, crawler: Crawler, url: str, batch_size: int, batch_seconds: float) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        url: str,
+        batch_size: int,
+        batch_seconds: float,
+        remember_fetches: bool = True,
+    ) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.url = url
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
-        self.batch: list[Statement] = []
+        self.remember_fetches = remember_fetches
+        self.batch: list[Statement | Fetch] = []
         self.batch_started = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        return cls(
+        pipeline = cls(
             crawler,
             s.get("DEMARCHE_ARCHIVE_URL"),
             s.getint("DEMARCHE_BATCH_SIZE", 50),
             s.getfloat("DEMARCHE_BATCH_SECONDS", 30.0),
+            remember_fetches=not s.getlist("DEMARCHE_REPLAY"),
         )
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
 
     def open_spider(self) -> None:
         self.engine = open_archive(self.url)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Statement):
-            return item
+        if isinstance(item, (Statement, Fetch)):
+            self._add(item)
+        return item
+
+    def item_dropped(self, item: Any, exception: BaseException) -> None:
+        fetch = getattr(exception, "fetch", None)
+        if isinstance(fetch, Fetch):
+            self._add(fetch)
+
+    def _add(self, entry: Statement | Fetch) -> None:
+        if not self.remember_fetches:
+            if isinstance(entry, Fetch):
+                return
+            entry = dataclasses.replace(entry, fetch=None)
         if not self.batch:
             self.batch_started = time.monotonic()
-        self.batch.append(item)
+        self.batch.append(entry)
         if (
             len(self.batch) >= self.batch_size
             or time.monotonic() - self.batch_started >= self.batch_seconds
         ):
             self.flush()
-        return item
 
-    def _write(self, statements: list[Statement]) -> Counter[str]:
+    def _write(self, entries: list[Statement | Fetch]) -> Counter[str]:
         with Session(self.engine) as session, session.begin():
-            return archive_batch(session, statements)
+            return archive_batch(session, entries)
 
     def _write_one_by_one(self) -> Counter[str]:
         """After a data error, save what can be saved and drop the culprits."""
         outcomes: Counter[str] = Counter()
-        for statement in self.batch:
+        for entry in self.batch:
             try:
-                outcomes.update(self._write([statement]))
+                outcomes.update(self._write([entry]))
             except OperationalError:
                 raise
             except SQLAlchemyError as exc:
                 self.stats.inc_value("archive/rejected")
-                logger.error("The archive refused %s: %s", statement.url, getattr(exc, "orig", exc))
+                logger.error("The archive refused %s: %s", entry.url, getattr(exc, "orig", exc))
         return outcomes
 
     def flush(self) -> bool:
@@ -96,7 +126,7 @@ class ArchivePipeline:
             # Locked past the busy timeout, disk full, server gone: transient.
             self.stats.inc_value("archive/flush_failed")
             logger.error(
-                "Could not write %d statements to %s (will retry): %s",
+                "Could not write %d statements and fetch records to %s (will retry): %s",
                 len(self.batch),
                 describe(self.url),
                 getattr(exc, "orig", exc),
@@ -109,9 +139,13 @@ class ArchivePipeline:
 
     def close_spider(self) -> None:
         if not self.flush():
-            self.stats.inc_value("archive/lost", len(self.batch))
+            # A lost fetch record only means a fetch again next run.
+            lost = [e for e in self.batch if isinstance(e, Statement)]
+            if not lost:
+                return
+            self.stats.inc_value("archive/lost", len(lost))
             logger.error(
                 "%d statements were not archived: %s",
-                len(self.batch),
-                ", ".join(s.url for s in self.batch[:10]),
+                len(lost),
+                ", ".join(s.url for s in lost[:10]),
             )

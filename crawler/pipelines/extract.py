@@ -6,6 +6,11 @@ reactor, and with it every download, if called inline. The pipeline hands
 each page to a process pool sized to the machine's cores and awaits the
 result. The pool uses the ``spawn`` start method: forking a process that runs
 a reactor and threads copies locks in unknown states.
+
+A statement leaves with the ``Fetch`` of its response, for the archive to
+record with it. A page rejected for a lasting reason is dropped with its
+``Fetch`` too (``PageRejected.fetch``), which the archive records so that
+later runs do not fetch it again until a signal says it changed.
 """
 
 from __future__ import annotations
@@ -24,9 +29,30 @@ from scrapy.exceptions import DropItem
 
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
-from crawler.items import FetchedPage, Statement
+from crawler.items import Fetch, FetchedPage, Statement
 
 logger = logging.getLogger(__name__)
+
+# Rejections that describe the page itself: its type (not HTML, an
+# encrypted PDF), its structure (no main text, a caption, unparseable,
+# oversized). They do not change by themselves, and an edit is caught like
+# any other: a sitemap or feed signal, or the revisit of a young page (a
+# stub completed on its first day). An empty body (``empty``) or a 200
+# error page (``error_page``) is what a struggling server answers for a
+# while: those pages are asked for again next run, like pages dropped for
+# this run's ``since`` (``too_old``) or for an extraction crash.
+LASTING_REJECTIONS = frozenset(
+    {"not_html", "not_article", "no_article", "too_short", "malformed", "too_large"}
+)
+
+
+class PageRejected(DropItem):
+    """A page with nothing to archive; ``fetch`` is set when the archive
+    should remember the page as fetched."""
+
+    def __init__(self, message: str, fetch: Fetch | None = None) -> None:
+        super().__init__(message, log_level="INFO")
+        self.fetch = fetch
 
 
 class ExtractionPool:
@@ -105,7 +131,9 @@ class ExtractionPipeline:
             raise DropItem(f"extraction failed on {item.url}: {exc!r}", log_level="ERROR") from exc
         if isinstance(result, Rejected):
             self.stats.inc_value(f"extract/rejected/{result.reason}")
-            raise DropItem(f"not archived, {result}: {item.url}", log_level="INFO")
+            lasting = result.reason in LASTING_REJECTIONS
+            raise PageRejected(f"not archived, {result}: {item.url}",
+                               fetch=item.fetch() if lasting else None)
         since = getattr(getattr(spider, "args", None), "since", None)
         if since and result.published_at and result.published_at.astimezone(UTC).date() < since:
             self.stats.inc_value("extract/rejected/too_old")
@@ -113,4 +141,5 @@ class ExtractionPipeline:
         self.stats.inc_value("extract/ok")
         for note in result.notes:
             self.stats.inc_value(f"extract/note/{note}")
+        result.fetch = item.fetch()
         return result

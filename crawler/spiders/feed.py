@@ -2,7 +2,9 @@
 
 feedparser reads every feed dialect (RSS 0.9x/1.0/2.0, Atom, RDF) and
 tolerates the malformed ones ministries publish; its entry dates become the
-article's fallback publication date.
+article's fallback publication date, and an entry's ``updated`` date (Atom
+``<updated>``, ``dcterms:modified``) is its change signal: an article
+fetched before it is fetched again.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from scrapy.http import Response
 from crawler.spiders.base import SourceSpider
 
 
-def _entry_date(entry: feedparser.FeedParserDict) -> datetime | None:
-    for key in ("published_parsed", "created_parsed", "updated_parsed"):
-        parsed = entry.get(key)
+def _entry_date(entry: feedparser.FeedParserDict, *keys: str) -> datetime | None:
+    for key in keys:
+        # ``in`` before ``get``: feedparser 6 answers a missing
+        # ``updated_parsed`` with the publication date (its issue 310),
+        # which is no change signal.
+        parsed = entry.get(key) if key in entry else None
         if parsed:
             return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     return None
@@ -52,7 +57,11 @@ class FeedSpider(SourceSpider):
                 self.crawler.stats.inc_value("feed/skipped_links")
                 continue
             request = self.article_request(
-                link, hinted_date=_entry_date(entry), hinted_title=entry.get("title")
+                link,
+                hinted_date=_entry_date(entry, "published_parsed", "created_parsed",
+                                        "updated_parsed"),
+                hinted_title=entry.get("title"),
+                modified_at=_entry_date(entry, "updated_parsed"),
             )
             if request is not None:
                 yield request

@@ -3,8 +3,11 @@
 Article links are the links whose URL matches the source's
 ``article_pattern``; the next page comes from the row's ``next_page`` CSS
 selector, or from its ``page_template`` on sites that page in JavaScript.
-Paging stops at ``max_pages``, at a page with no new article link, or, with
-``-a since``, at a page whose dated links are all older than that day.
+Paging stops at ``max_pages``, at a page with no article link to request
+(each one requested already in this run, or fetched by an earlier run and
+not due again: listings put the newest first, so an earlier run has seen
+what follows), or, with ``-a since``, at a page whose dated links are all
+older than that day.
 """
 
 from __future__ import annotations
