@@ -364,3 +364,21 @@ def test_status_reports_health_from_the_ledger(tmp_path: Path, site: Site, env: 
     coverage = json.loads(sqlite3.connect(env["DEMARCHE_ARCHIVE_URL"].removeprefix("sqlite:///"))
                           .execute("SELECT coverage FROM crawl_runs WHERE id = 1").fetchone()[0])
     assert coverage == {"pages": 2, "date": 1.0, "title": 1.0, "body": 0.0}
+
+
+def test_sigterm_interrupts_a_running_crawl_and_records_it(tmp_path: Path, site: Site,
+                                                           env: dict[str, str]):
+    build_site(site, delay=20)  # the crawl is still fetching when we stop
+    timetable = write_timetable(tmp_path / "timetable.toml", "*/2 * * * * *")
+    proc = subprocess.Popen([sys.executable, "-m", "schedules", "--timetable", str(timetable)],
+                            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        started = wait_for(lambda: [r[0] for r in runs(env)] == ["running"], timeout=60)
+        time.sleep(2)  # the crawl process is up and waiting on the slow pages
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=120)[0]
+    assert started, output
+    assert proc.returncode == 0, output
+    assert [r[0] for r in runs(env)] == ["interrupted"], output
