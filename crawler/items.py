@@ -51,6 +51,10 @@ class FetchedPage:
     last_modified: str | None = None
     # The link as requested, when a redirect led to ``url``.
     requested_url: str | None = None
+    # Where the response is kept: a WARC file (relative to the WARC folder,
+    # or absolute for an imported one) and the offset of its record.
+    warc_file: str | None = None
+    warc_offset: int | None = None
 
     def fetch(self) -> Fetch:
         return Fetch(
@@ -82,3 +86,9 @@ class Statement:
     notes: tuple[str, ...] = ()
     # The response it came from, recorded with it in one transaction.
     fetch: Fetch | None = field(default=None, repr=False)
+    # Provenance: the WARC record of the response, the extractor that made
+    # the text (crawler/extraction/provenance.py).
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    extractor: str | None = None
+    extractor_hash: str | None = None

@@ -39,6 +39,11 @@ DEMARCHE_LEDGER_ENABLED = True
 # than the night before still revisits. Both are judgments, not measurements.
 DEMARCHE_REVISIT_DAYS = float(os.environ.get("DEMARCHE_REVISIT_DAYS", "2"))
 DEMARCHE_REVISIT_HOURS = float(os.environ.get("DEMARCHE_REVISIT_HOURS", "20"))
+# Every response kept in gzipped WARC files (provenance, re-extraction):
+# DEMARCHE_WARC_DIR, else warc/ beside a SQLite archive, else <project>/warc.
+DEMARCHE_WARC_ENABLED = os.environ.get("DEMARCHE_WARC_ENABLED", "1") not in ("0", "false", "False")
+DEMARCHE_WARC_DIR = os.environ.get("DEMARCHE_WARC_DIR", "")
+DEMARCHE_WARC_MAX_MB = int(os.environ.get("DEMARCHE_WARC_MAX_MB", "512"))
 # Set by the scheduler (`-s DEMARCHE_RUN_ID=N`): the crawl_runs row it opened.
 DEMARCHE_RUN_ID = 0
 # Where the scheduler writes each crawl's log (empty: <project>/logs).
@@ -76,6 +81,9 @@ RETRY_TIMES = 3
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
+    # Responses as the spider sees them: after decompression (590), before
+    # retries (550) so that failed attempts are kept too.
+    "crawler.middlewares.warc.WarcRecordMiddleware": 585,
     # Last before the network: robots.txt, user agent and the rest run first.
     "crawler.middlewares.replay.ReplayMiddleware": 950,
 }

@@ -40,6 +40,10 @@ class ArticleFields(TypedDict):
     language: str | None
     section: str | None
     site_name: str | None
+    warc_file: str | None
+    warc_offset: int | None
+    extractor: str | None
+    extractor_hash: str | None
 
 
 _ARTICLE_COLUMNS = tuple(ArticleFields.__annotations__)
@@ -86,7 +90,7 @@ def sync_sources(session: Session, sources: Iterable[Any], now: datetime) -> Non
 
 def archive_article(session: Session, fields: Mapping[str, Any], seen_at: datetime) -> Outcome:
     """Insert a new article, update a changed one, or just mark it seen."""
-    values = {k: fields[k] for k in _ARTICLE_COLUMNS}
+    values = {k: fields.get(k) for k in _ARTICLE_COLUMNS}
     values["url"] = normalise_url(values["url"])
     digest = content_hash(values["title"], values["body"])
     existing = session.scalars(select(Article).where(Article.url == values["url"])).one_or_none()

@@ -154,8 +154,11 @@ def test_article_callback_yields_the_raw_page():
     spider = make_spider(source)
     url = "https://sputnikglobe.com/20120402/172567892.html"
     body = (DEMO / "sputnikglobe.com/20120402-172567892.html").read_bytes()
-    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+    request = Request(url, meta={"warc_record": ("x.warc.gz", 1234)})
+    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"},
+                            request=request)
     (page,) = list(spider.parse_article(response))
+    assert (page.warc_file, page.warc_offset) == ("x.warc.gz", 1234)
     assert isinstance(page, FetchedPage)
     assert page.source == "sputnik_russia" and page.body == body
     assert page.content_type == "text/html; charset=utf-8"

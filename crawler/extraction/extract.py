@@ -22,6 +22,7 @@ from crawler.extraction.html import looks_like_html, read_html
 from crawler.extraction.language import detect_language
 from crawler.extraction.metadata import clean_author, clean_title
 from crawler.extraction.pdf import is_pdf, read_pdf
+from crawler.extraction.provenance import EXTRACTOR, extractor_hash
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 
@@ -88,4 +89,8 @@ def extract_statement(page: FetchedPage, source: Source | None = None) -> Statem
         site_name=source.publisher if source else draft.site_name,
         fetched_at=page.fetched_at,
         notes=tuple(draft.notes),
+        warc_file=page.warc_file,
+        warc_offset=page.warc_offset,
+        extractor=EXTRACTOR,
+        extractor_hash=extractor_hash(),
     )

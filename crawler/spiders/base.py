@@ -166,6 +166,7 @@ class SourceSpider(scrapy.Spider):
                 last_modified=last_modified or (record.last_modified if record else None),
             )
             return
+        record = response.meta.get("warc_record")
         yield FetchedPage(
             source=self.source.key,
             url=response.url,
@@ -178,4 +179,6 @@ class SourceSpider(scrapy.Spider):
             etag=etag,
             last_modified=last_modified,
             requested_url=requested if requested != response.url else None,
+            warc_file=record[0] if record else None,
+            warc_offset=record[1] if record else None,
         )

@@ -1,0 +1,145 @@
+"""Every response kept in WARC files: the provenance of each archived text,
+and the material ``demarche reextract`` works from.
+
+A downloader middleware writes each response (and the request that got it)
+to gzipped WARC files that rotate at ``DEMARCHE_WARC_MAX_MB``, named by
+host, source, time and process so that several crawler machines can write
+side by side. It sits below HTTP decompression: the body is kept as the
+crawler saw it, and the headers say so (no Content-Encoding). The record's
+file and offset travel on in ``request.meta["warc_record"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Self
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
+
+# Headers that describe the transfer, not the body as kept.
+_TRANSFER_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
+
+
+class RotatingWarc:
+    """Gzipped WARC files in ``folder``, a new one past ``max_bytes``."""
+
+    def __init__(self, folder: Path, prefix: str, max_bytes: int) -> None:
+        self.folder = folder
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self.count = 0
+        self.handle = None
+        self.name = ""
+
+    def _open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        self.name = f"{self.prefix}-{stamp}-{os.getpid()}-{self.count:05d}.warc.gz"
+        self.handle = (self.folder / self.name).open("ab")
+        self.writer = WARCWriter(self.handle, gzip=True)
+
+    def write(self, request: Request, response: Response) -> tuple[str, int]:
+        if self.handle is None or self.handle.tell() >= self.max_bytes:
+            self.close()
+            self._open()
+        headers = [(k.decode("latin-1"), v.decode("latin-1"))
+                   for k, values in response.headers.items() for v in values
+                   if k.lower() not in _TRANSFER_HEADERS]
+        headers.append(("Content-Length", str(len(response.body))))
+        status = f"{response.status} {_reason(response.status)}"
+        record = self.writer.create_warc_record(
+            response.url, "response", payload=BytesIO(response.body),
+            http_headers=StatusAndHeaders(status, headers, protocol="HTTP/1.1"),
+        )
+        offset = self.handle.tell()
+        self.writer.write_record(record)
+        request_headers = [(k.decode("latin-1"), v.decode("latin-1"))
+                           for k, values in request.headers.items() for v in values]
+        path = request.url.split("/", 3)[-1] if request.url.count("/") >= 3 else ""
+        sent = self.writer.create_warc_record(
+            request.url, "request", payload=BytesIO(request.body),
+            http_headers=StatusAndHeaders(f"{request.method} /{path} HTTP/1.1", request_headers,
+                                          is_http_request=True),
+            warc_headers_dict={"WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID")},
+        )
+        self.writer.write_record(sent)
+        self.handle.flush()
+        return self.name, offset
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def warc_folder(settings) -> Path:  # type: ignore[no-untyped-def]
+    """DEMARCHE_WARC_DIR, else ``warc/`` beside a SQLite archive, else in the project."""
+    from sqlalchemy.engine import make_url
+
+    from storage.engine import project_root
+
+    configured = settings.get("DEMARCHE_WARC_DIR")
+    if configured:
+        return Path(configured)
+    url = make_url(settings.get("DEMARCHE_ARCHIVE_URL"))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "warc"
+    return project_root() / "warc"
+
+
+class WarcRecordMiddleware:
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self.files: dict[str, RotatingWarc] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("DEMARCHE_WARC_ENABLED", True):
+            raise NotConfigured
+        middleware = cls(warc_folder(crawler.settings),
+                         crawler.settings.getint("DEMARCHE_WARC_MAX_MB", 512) * 1024 * 1024)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+        name = getattr(spider, "name", "crawl")
+        if name not in self.files:
+            prefix = f"{socket.gethostname()}-{name}"
+            self.files[name] = RotatingWarc(self.folder, prefix, self.max_bytes)
+        try:
+            request.meta["warc_record"] = self.files[name].write(request, response)
+        except OSError as exc:
+            # A full disk must not stop the crawl; the article then has no
+            # WARC record, which its row shows.
+            spider.crawler.stats.inc_value("warc/write_error")
+            logger.error("Cannot write %s to WARC: %s", response.url, exc)
+        else:
+            spider.crawler.stats.inc_value("warc/records")
+        return response
+
+    def spider_closed(self, spider: Spider) -> None:
+        for warc in self.files.values():
+            warc.close()
