@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench-extract bench-schedule clean
+.PHONY: install demo test bench-extract bench-schedule bench-import clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
@@ -37,5 +37,9 @@ bench-extract: $(STAMP)
 bench-schedule: $(STAMP)
 	$(BIN)/python -m schedules.bench
 
+# demarche import-warc against bare extraction of the same 500 real pages.
+bench-import: $(STAMP)
+	$(BIN)/python -m crawler.bench_import
+
 clean:
-	rm -rf build .pytest_cache archive.db archive.db-wal archive.db-shm
+	rm -rf build .pytest_cache archive.db archive.db-wal archive.db-shm warc logs

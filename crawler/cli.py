@@ -6,6 +6,8 @@
     demarche extract DIR --out FILE.jsonl [--workers N]
     demarche status
     demarche db upgrade
+    demarche import-warc FILE... [--source S] [--workers N]
+    demarche reextract [--source S] [--workers N]
     demarche demo
 """
 
@@ -140,6 +142,51 @@ def cmd_db(opts: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise ArgumentError("--workers must be at least 1")
+    return value
+
+
+def cmd_import_warc(opts: argparse.Namespace) -> int:
+    from crawler.warc_import import import_warcs
+
+    settings = project_settings()
+    registry = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    if opts.source and opts.source not in registry:
+        raise ArgumentError(f"unknown source {opts.source!r}; known: {', '.join(registry)}")
+    try:
+        summary = import_warcs(opts.files, settings.get("DEMARCHE_ARCHIVE_URL"), registry,
+                               source=opts.source, workers=_workers(opts.workers))
+    except FileNotFoundError as exc:
+        raise ArgumentError(str(exc)) from None
+    for damage in summary.damaged:
+        print(f"skipped: {damage}")
+    out = summary.outcomes
+    rejected = ", ".join(f"{k} {v}" for k, v in sorted(summary.rejected.items())) or "none"
+    print(f"{summary.files} file(s), {summary.pages} pages in {summary.seconds:.1f} s with "
+          f"{summary.workers} worker(s) ({summary.pages / max(summary.seconds, 1e-9):.1f} "
+          f"pages/s): {out['new']} new, {out['changed']} changed, {out['unchanged']} unchanged; "
+          f"not articles: {rejected}; other records skipped: {summary.skipped}; "
+          f"damaged records: {len(summary.damaged)}")
+    return 0
+
+
+def cmd_reextract(opts: argparse.Namespace) -> int:
+    from crawler.middlewares.warc import warc_folder
+    from crawler.reextract import reextract
+
+    settings = project_settings()
+    registry = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    summary = reextract(settings.get("DEMARCHE_ARCHIVE_URL"), warc_folder(settings), registry,
+                        source=opts.source, workers=_workers(opts.workers))
+    rejected = sum(summary.rejected.values())
+    print(f"{summary.examined} examined, {summary.changed} changed, {summary.unchanged} "
+          f"unchanged, {summary.missing} without a readable record, {rejected} rejected now "
+          f"(kept as they were) in {summary.seconds:.1f} s")
+    return 0
+
+
 def cmd_extract(opts: argparse.Namespace) -> int:
     from crawler.extraction.corpus import extract_directory
 
@@ -199,6 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="health of every source from the run ledger")
     status.set_defaults(func=cmd_status)
+
+    imp = sub.add_parser("import-warc", help="archive the article pages of WARC files")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    imp.add_argument("--source", help="registry key for every page (default: by domain)")
+    imp.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    imp.set_defaults(func=cmd_import_warc)
+
+    reext = sub.add_parser("reextract", help="extract the kept WARC responses again")
+    reext.add_argument("--source", help="only this source's articles")
+    reext.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    reext.set_defaults(func=cmd_reextract)
 
     demo = sub.add_parser("demo", help="crawl the bundled offline demo into the archive")
     demo.set_defaults(func=cmd_demo)

@@ -1,0 +1,101 @@
+"""``make bench-import``: ``demarche import-warc`` against bare extraction of
+the same pages, measured in one run on all cores.
+
+A WARC of 500 real pages is made from ``../shared/eval/dev`` (its 181 pages,
+repeated under distinct URLs). Bare extraction runs ``extract_statement``
+over those pages in a pool of one worker per core and nothing else; the
+import reads the WARC, extracts in the same kind of pool and writes every
+statement to a fresh SQLite archive. Both print pages per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawler.sources import load_sources
+from crawler.warc_import import bounded_map, import_warcs
+from crawler.warcfiles import iter_responses
+from storage.engine import project_root
+
+DEV = project_root().parent / "shared" / "eval" / "dev"
+
+
+def make_warc(path: Path, pages: int) -> int:
+    truth = {}
+    for line in (DEV / "ground_truth.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        truth[str(row["id"])] = row.get("url") or f"https://dev.example/{row['id']}"
+    files = sorted(DEV.glob("*.html"))
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for n in range(pages):
+            page = files[n % len(files)]
+            parts = urlsplit(truth.get(page.stem, f"https://dev.example/{page.stem}"))
+            copy = n // len(files)
+            url = urlunsplit(parts._replace(path=f"/copy{copy}{parts.path}")) if copy else \
+                urlunsplit(parts)
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                       protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=BytesIO(page.read_bytes()), http_headers=headers))
+    return pages
+
+
+def _extract(page):  # type: ignore[no-untyped-def]
+    from crawler.extraction.extract import extract_statement
+
+    return extract_statement(page)
+
+
+def bare_extraction(path: Path, workers: int) -> tuple[int, float]:
+    from crawler.items import FetchedPage
+
+    pages = [FetchedPage("bench", r.url, r.status, r.content_type, r.body, datetime.now(UTC))
+             for r in iter_responses(path) if hasattr(r, "url")]
+    started = time.perf_counter()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for _ in bounded_map(pool, _extract, pages, 16 * workers):
+            pass
+    return len(pages), time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    if not DEV.is_dir():
+        raise SystemExit(f"the dev pages are missing: {DEV}")
+    with tempfile.TemporaryDirectory() as tmp:
+        warc = Path(tmp) / "dev.warc.gz"
+        make_warc(warc, args.pages)
+        count, bare = bare_extraction(warc, args.workers)
+        summary = import_warcs([warc], f"sqlite:///{Path(tmp) / 'archive.db'}", load_sources(),
+                               workers=args.workers)
+    bare_rate, import_rate = count / bare, summary.pages / summary.seconds
+    print(f"{count} pages, {args.workers} workers")
+    print(f"bare extraction: {bare:.2f} s, {bare_rate:.1f} pages/s")
+    print(f"import-warc:     {summary.seconds:.2f} s, {import_rate:.1f} pages/s "
+          f"({summary.archived} archived: {dict(summary.outcomes)}, rejected "
+          f"{dict(summary.rejected)})")
+    print(f"import speed: {import_rate / bare_rate:.0%} of bare extraction")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""``demarche reextract``: today's extraction over the responses the archive
+already holds, so that better cleaning reaches old rows without a crawl.
+
+Each article with a WARC record (``warc_file``, ``warc_offset``) is read
+back and extracted again, with its source's learned chrome stripped as at
+archive time. A row whose text or metadata came out different is updated
+in place, with the new extractor's name and hash: it is the same response,
+read better, not a new version of the statement. Rows whose record is gone
+or unreadable, or whose page extraction now rejects, are reported and left
+as they are.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.archiving import learned_lines
+from crawler.extraction import boilerplate
+from crawler.extraction.draft import Rejected
+from crawler.extraction.extract import extract_statement
+from crawler.items import FetchedPage, Statement
+from crawler.sources import Source
+from crawler.warc_import import bounded_map
+from crawler.warcfiles import DAMAGE, read_response
+from storage.archive import content_hash
+from storage.engine import open_archive
+from storage.models import Article
+
+# What a re-extraction may change besides the text.
+_FIELDS = ("title", "body", "published_at", "author", "language", "canonical_url")
+
+
+@dataclass
+class ReextractSummary:
+    examined: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    missing: int = 0  # no record, or it cannot be read
+    rejected: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    workers: int = 1
+
+
+def resolve_warc(name: str, folder: Path) -> Path:
+    path = Path(name)
+    return path if path.is_absolute() else folder / path
+
+
+@dataclass(frozen=True)
+class _Job:
+    article_id: int
+    source: Source | None
+    source_key: str
+    path: Path
+    offset: int
+
+
+def _run(job: _Job) -> tuple[int, Statement | Rejected | None]:
+    try:
+        response = read_response(job.path, job.offset)
+    except (*DAMAGE, LookupError):
+        return job.article_id, None
+    page = FetchedPage(source=job.source_key, url=response.url, status=response.status,
+                       content_type=response.content_type, body=response.body,
+                       fetched_at=response.date, warc_file=None, warc_offset=job.offset)
+    try:
+        return job.article_id, extract_statement(page, job.source)
+    except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
+        return job.article_id, Rejected("error", repr(exc))
+
+
+def _same_moment(a: datetime | None, b: datetime | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    # The archive keeps whole seconds in UTC.
+    return a.astimezone(UTC).replace(microsecond=0) == b.astimezone(UTC).replace(microsecond=0)
+
+
+def _published(archived: datetime | None, new: datetime | None) -> datetime | None:
+    """The crawl may have known more than the page: a feed's or sitemap's
+    time of day, or the date itself. A re-extraction that finds only the
+    day, or nothing, keeps what was archived."""
+    if new is None:
+        return archived
+    if archived is not None:
+        day = new.astimezone(UTC)
+        if day.time() == datetime.min.time() and day.date() == archived.astimezone(UTC).date():
+            return archived
+    return new
+
+
+def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source], *,
+              source: str | None = None, workers: int | None = None,
+              progress: Callable[[ReextractSummary], None] | None = None) -> ReextractSummary:
+    engine = open_archive(archive_url)
+    summary = ReextractSummary(workers=max(1, workers or os.cpu_count() or 1))
+    started = time.perf_counter()
+    query = select(Article.id, Article.source, Article.warc_file, Article.warc_offset).where(
+        Article.warc_file.is_not(None), Article.warc_offset.is_not(None)).order_by(Article.id)
+    if source is not None:
+        query = query.where(Article.source == source)
+    with Session(engine) as session:
+        rows = session.execute(query).all()
+        learned = {key: set(learned_lines(session, key)) for key in {r.source for r in rows}}
+    jobs = [_Job(r.id, registry.get(r.source), r.source, resolve_warc(r.warc_file, warc_folder),
+                 r.warc_offset) for r in rows]
+    updates: list[tuple[int, Statement]] = []
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=summary.workers, mp_context=context) as pool:
+        for article_id, result in bounded_map(pool, _run, jobs, 16 * summary.workers):
+            summary.examined += 1
+            if result is None:
+                summary.missing += 1
+            elif isinstance(result, Rejected):
+                summary.rejected[result.reason] += 1
+            else:
+                updates.append((article_id, result))
+    with Session(engine) as session, session.begin():
+        for article_id, statement in updates:
+            article = session.get(Article, article_id)
+            assert article is not None
+            body = boilerplate.strip_lines(statement.body, learned.get(article.source, set()))
+            new = {**{f: getattr(statement, f) for f in _FIELDS}, "body": body,
+                   "published_at": _published(article.published_at, statement.published_at)}
+            differs = any(
+                not _same_moment(getattr(article, f), new[f]) if f == "published_at"
+                else getattr(article, f) != new[f]
+                for f in _FIELDS
+            )
+            article.extractor = statement.extractor
+            article.extractor_hash = statement.extractor_hash
+            if not differs:
+                summary.unchanged += 1
+                continue
+            summary.changed += 1
+            for name, value in new.items():
+                setattr(article, name, value)
+            article.content_hash = content_hash(article.title, article.body)
+    summary.seconds = time.perf_counter() - started
+    if progress:
+        progress(summary)
+    return summary

@@ -1,0 +1,208 @@
+"""``demarche import-warc FILE...``: article pages from any WARC file into
+the archive, through the crawler's own extraction, cleaning and dedup.
+
+Each response record with status 200 and an HTML or PDF body is a page.
+It belongs to ``--source`` if given, else to the registered source whose
+domains hold its URL (and whose article pattern it fits: a registered
+source's listing pages are skipped), else to a source row made for its site
+(key ``site_<host>``), where extraction alone decides what is an article. Pages are extracted in a pool of worker processes while
+this process reads the files and writes batches; each batch is one
+transaction, so an import killed halfway leaves whole rows only, and
+importing again archives every page exactly once (rows are keyed by URL;
+an unchanged page is just marked seen). A damaged or truncated record is
+reported and skipped; the import goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from crawler.archiving import archive_batch
+from crawler.extraction.draft import Rejected
+from crawler.extraction.extract import extract_statement
+from crawler.items import FetchedPage, Statement
+from crawler.sources import Source
+from crawler.warcfiles import Damage, WarcResponse, iter_responses
+from storage.archive import sync_sources
+from storage.engine import open_archive
+
+BATCH = 200
+# Bodies that can be a statement; anything else is not worth a worker's time.
+_PAGE_TYPES = ("text/html", "application/xhtml+xml", "application/pdf", "text/plain")
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    pages: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0
+    damaged: list[Damage] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 1
+
+    @property
+    def archived(self) -> int:
+        return sum(self.outcomes[k] for k in ("new", "changed", "unchanged"))
+
+
+@dataclass(frozen=True)
+class SiteSource:
+    """A source row for a site the registry does not know."""
+
+    key: str
+    name: str
+    site_name: str
+    domains: tuple[str, ...]
+    kind: str = "imported"
+    country: str = "ZZ"  # ISO 3166 "unknown"
+    language: str = ""
+    spider: str = "import"
+    entry_points: tuple[str, ...] = ()
+    publisher: str = ""
+    section: str | None = None
+
+
+def site_source(url: str) -> SiteSource:
+    host = (urlsplit(url).hostname or "unknown").removeprefix("www.")
+    key = "site_" + re.sub(r"[^a-z0-9]+", "_", host.lower()).strip("_")
+    return SiteSource(key=key[:64], name=host, site_name=host, domains=(host,), publisher=host)
+
+
+def is_page(response: WarcResponse) -> bool:
+    if response.status != 200 or not response.body:
+        return False
+    kind = (response.content_type or "").split(";")[0].strip().lower()
+    return not kind or kind in _PAGE_TYPES
+
+
+def _extract(job: tuple[FetchedPage, Source | SiteSource | None]) -> Statement | Rejected:
+    page, source = job
+    try:
+        # A made-up site row has no registry rules: extract without them.
+        return extract_statement(page, source if isinstance(source, Source) else None)
+    except Exception as exc:  # noqa: BLE001 - one bad page must not stop the import
+        return Rejected("error", repr(exc))
+
+
+class SourceResolver:
+    """Which source a URL belongs to; made-up site rows are remembered."""
+
+    def __init__(self, registry: Mapping[str, Source], forced: str | None) -> None:
+        self.registry = registry
+        self.forced = registry[forced] if forced else None
+        self.sites: dict[str, SiteSource] = {}
+        # Rows to copy into ``sources`` with the next batch, and those done.
+        self.unsynced: dict[str, Source | SiteSource] = {}
+        self.synced: set[str] = set()
+
+    def __call__(self, url: str) -> Source | SiteSource:
+        source: Source | SiteSource | None = self.forced
+        if source is None:
+            # Several sources may share a site (state.gov's briefings and
+            # releases): the one whose article pattern the URL fits.
+            owners = [s for s in self.registry.values() if s.owns_url(url)]
+            source = next((s for s in owners if s.is_article_url(url)), None) or next(
+                iter(owners), None)
+        if source is None:
+            site = site_source(url)
+            source = self.sites.setdefault(site.key, site)
+        if source.key not in self.synced:
+            self.unsynced[source.key] = source
+        return source
+
+
+def bounded_map(pool: ProcessPoolExecutor, function: Callable, items: Iterable,
+                window: int) -> Iterator:
+    """``pool.map`` that reads ``items`` only ``window`` ahead: a WARC file
+    can be far larger than memory, and Executor.map submits everything."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _jobs(paths: Iterable[Path], resolve: SourceResolver, summary: ImportSummary
+          ) -> Iterator[tuple[FetchedPage, Source | SiteSource]]:
+    for path in paths:
+        summary.files += 1
+        warc_file = str(path.resolve())
+        for item in iter_responses(path):
+            if isinstance(item, Damage):
+                summary.damaged.append(item)
+                continue
+            if not is_page(item):
+                summary.skipped += 1
+                continue
+            source = resolve(item.url)
+            if isinstance(source, Source) and not source.is_article_url(item.url):
+                summary.skipped += 1  # a listing, feed or menu page of a known source
+                continue
+            summary.pages += 1
+            yield FetchedPage(
+                source=source.key, url=item.url, status=item.status,
+                content_type=item.content_type, body=item.body, fetched_at=item.date,
+                etag=item.etag, last_modified=item.last_modified,
+                warc_file=warc_file, warc_offset=item.offset,
+            ), source
+
+
+def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Source], *,
+                 source: str | None = None, workers: int | None = None,
+                 progress: Callable[[ImportSummary], None] | None = None) -> ImportSummary:
+    if source is not None and source not in registry:
+        raise KeyError(f"unknown source {source!r}; known: {', '.join(registry)}")
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such WARC file: {', '.join(missing)}")
+    engine = open_archive(archive_url)
+    summary = ImportSummary(workers=max(1, workers or os.cpu_count() or 1))
+    resolve = SourceResolver(registry, source)
+    started = time.perf_counter()
+    batch: list[Statement] = []
+
+    def flush() -> None:
+        if not batch and not resolve.unsynced:
+            return
+        now = datetime.now(UTC)
+        with Session(engine) as session, session.begin():
+            if resolve.unsynced:
+                sync_sources(session, list(resolve.unsynced.values()), now)
+            summary.outcomes.update(archive_batch(session, batch))
+        resolve.synced |= set(resolve.unsynced)
+        resolve.unsynced.clear()
+        batch.clear()
+        if progress:
+            progress(summary)
+
+    # fork: this command runs no reactor or threads, and forked workers
+    # start at once with everything imported.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=summary.workers, mp_context=context) as pool:
+        jobs = _jobs(paths, resolve, summary)
+        for result in bounded_map(pool, _extract, jobs, window=16 * summary.workers):
+            if isinstance(result, Rejected):
+                summary.rejected[result.reason] += 1
+                continue
+            batch.append(result)
+            if len(batch) >= BATCH:
+                flush()
+    flush()
+    summary.seconds = time.perf_counter() - started
+    return summary
