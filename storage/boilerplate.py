@@ -19,16 +19,20 @@ from storage.models import Article, BoilerplateLine
 
 def record_lines(session: Session, source: str, lines: Mapping[str, str], seen_at: datetime) -> None:
     """Count one more article for each line (key -> text)."""
-    insert = dialect_insert(session)
-    for key, text in lines.items():
-        stmt = insert(BoilerplateLine).values(
-            source=source, line_key=key, text=text, pages=1,
-            first_seen_at=seen_at, last_seen_at=seen_at,
-        )
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=[BoilerplateLine.source, BoilerplateLine.line_key],
-            set_={"pages": BoilerplateLine.pages + 1, "last_seen_at": stmt.excluded.last_seen_at},
-        ))
+    if not lines:
+        return
+    # One statement for all lines, run once per row by the driver: built
+    # per line, SQLAlchemy's statement construction costs more than SQLite.
+    stmt = dialect_insert(session)(BoilerplateLine)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[BoilerplateLine.source, BoilerplateLine.line_key],
+        set_={"pages": BoilerplateLine.pages + 1, "last_seen_at": stmt.excluded.last_seen_at},
+    )
+    session.execute(stmt, [
+        {"source": source, "line_key": key, "text": text, "pages": 1,
+         "first_seen_at": seen_at, "last_seen_at": seen_at}
+        for key, text in lines.items()
+    ])
 
 
 def line_counts(session: Session, source: str, min_pages: int) -> dict[str, tuple[str, int]]:
