@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -29,6 +27,7 @@ from warcio.warcwriter import WARCWriter
 from crawler.sources import load_sources
 from crawler.warc_import import bounded_map, import_warcs
 from crawler.warcfiles import iter_responses
+from crawler.workers import worker_pool
 from storage.engine import project_root
 
 DEV = project_root().parent / "shared" / "eval" / "dev"
@@ -67,8 +66,7 @@ def bare_extraction(path: Path, workers: int) -> tuple[int, float]:
     pages = [FetchedPage("bench", r.url, r.status, r.content_type, r.body, datetime.now(UTC))
              for r in iter_responses(path) if hasattr(r, "url")]
     started = time.perf_counter()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with worker_pool(workers) as pool:
         for _ in bounded_map(pool, _extract, pages, 16 * workers):
             pass
     return len(pages), time.perf_counter() - started

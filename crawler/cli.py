@@ -49,7 +49,7 @@ def print_result(result: QueryResult, fmt: str, out=sys.stdout) -> None:  # type
         def plain(value: object) -> object:
             return value.isoformat() if isinstance(value, (date, datetime)) else value
 
-        records = [dict(zip(result.columns, map(plain, row))) for row in result.rows]
+        records = [dict(zip(result.columns, map(plain, row), strict=True)) for row in result.rows]
         json.dump(records, out, ensure_ascii=False, indent=2, default=str)
         out.write("\n")
     else:

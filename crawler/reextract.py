@@ -12,12 +12,10 @@ as they are.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +31,7 @@ from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from crawler.warc_import import bounded_map
 from crawler.warcfiles import DAMAGE, read_response
+from crawler.workers import worker_pool
 from storage.archive import content_hash
 from storage.engine import open_archive
 from storage.models import Article
@@ -116,8 +115,7 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
     jobs = [_Job(r.id, registry.get(r.source), r.source, resolve_warc(r.warc_file, warc_folder),
                  r.warc_offset) for r in rows]
     updates: list[tuple[int, Statement]] = []
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=summary.workers, mp_context=context) as pool:
+    with worker_pool(summary.workers) as pool:
         for article_id, result in bounded_map(pool, _run, jobs, 16 * summary.workers):
             summary.examined += 1
             if result is None:

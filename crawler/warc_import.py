@@ -15,7 +15,6 @@ reported and skipped; the import goes on.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import time
@@ -35,6 +34,7 @@ from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from crawler.warcfiles import Damage, WarcResponse, iter_responses
+from crawler.workers import worker_pool
 from storage.archive import sync_sources
 from storage.engine import open_archive
 
@@ -193,8 +193,7 @@ def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Sou
 
     # fork: this command runs no reactor or threads, and forked workers
     # start at once with everything imported.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=summary.workers, mp_context=context) as pool:
+    with worker_pool(summary.workers) as pool:
         jobs = _jobs(paths, resolve, summary)
         for result in bounded_map(pool, _extract, jobs, window=16 * summary.workers):
             if isinstance(result, Rejected):

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from collections.abc import Callable
 from datetime import UTC
+from pathlib import Path
 
 from apscheduler.events import (
     EVENT_JOB_MAX_INSTANCES,

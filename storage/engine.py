@@ -17,7 +17,6 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from storage.migrate import upgrade
 
-
 # How long a writer waits for another writer's lock before failing; crawls
 # of several sources may share one SQLite file.
 SQLITE_BUSY_SECONDS = 30

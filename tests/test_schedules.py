@@ -300,7 +300,7 @@ def test_overlapping_run_is_skipped_and_logged(tmp_path: Path, site: Site, env: 
     path = env["DEMARCHE_ARCHIVE_URL"].removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
         spans = db.execute("SELECT started_at, finished_at FROM crawl_runs ORDER BY id").fetchall()
-    for (_, end), (start, _) in zip(spans, spans[1:]):
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         assert start >= end
 
 

@@ -68,7 +68,7 @@ def _tokens(text: str) -> list[str]:
 
 
 def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
-    return set(zip(tokens, tokens[1:]))
+    return set(zip(tokens, tokens[1:], strict=False))
 
 
 def _trafilatura(tree: lxml_html.HtmlElement, url: str | None, *, fast: bool) -> list[str]:

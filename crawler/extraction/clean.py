@@ -142,7 +142,7 @@ def drop_repeats(paragraphs: list[str]) -> list[str]:
     keys = [_content_key(p) for p in paragraphs]
     kept: list[str] = []
     seen: set[str] = set()
-    for i, (para, key) in enumerate(zip(paragraphs, keys)):
+    for i, (para, key) in enumerate(zip(paragraphs, keys, strict=True)):
         if len(key) >= _MIN_REPEAT_CHARS * 0.8:
             if key in seen:
                 continue

@@ -14,10 +14,8 @@ one site are stripped as that site's chrome.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +25,7 @@ from crawler.extraction.boilerplate import learn_in_corpus, strip_lines
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage
+from crawler.workers import worker_pool
 
 GROUND_TRUTH = "ground_truth.jsonl"
 
@@ -114,8 +113,7 @@ def extract_directory(directory: Path, out: Path, workers: int | None = None) ->
     else:
         # fork: this command runs no reactor or threads, and forked workers
         # inherit the imported extractors instead of importing them again.
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with worker_pool(workers) as pool:
             chunk = max(1, len(pages) // (workers * 8))
             records = list(pool.map(extract_saved_page, pages, chunksize=chunk))
     _strip_site_chrome(records, {p.id: p.url for p in pages})

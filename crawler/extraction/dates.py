@@ -358,12 +358,13 @@ def published_at(
     now = now or datetime.now(UTC)
     url_day = date_from_url(url)
     from_markup = _plausible(markup, now)
-    if from_markup is not None:
-        # The markup's timestamp wins unless the URL says another day, which
-        # happens when a template prints the build or update time instead;
-        # a zone shift of a few hours is not a disagreement.
-        if url_day is None or abs((from_markup.date() - url_day).days) <= 1:
-            return from_markup
+    # The markup's timestamp wins unless the URL says another day, which
+    # happens when a template prints the build or update time instead; a
+    # zone shift of a few hours is not a disagreement.
+    if from_markup is not None and (
+        url_day is None or abs((from_markup.date() - url_day).days) <= 1
+    ):
+        return from_markup
     hinted = _plausible(hinted, now)
     for day in (url_day, _iso_day(page_date)):
         if day is None or _plausible(_midnight(day), now) is None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +29,7 @@ from scrapy.exceptions import DropItem
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
 from crawler.items import Fetch, FetchedPage, Statement
+from crawler.workers import worker_pool
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +64,7 @@ class ExtractionPool:
     @classmethod
     def acquire(cls, workers: int) -> ProcessPoolExecutor:
         if cls._executor is None:
-            cls._executor = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            cls._executor = worker_pool(workers, start="spawn")
         cls._users += 1
         return cls._executor
 
@@ -74,9 +72,7 @@ class ExtractionPool:
     def replace_broken(cls, workers: int) -> ProcessPoolExecutor:
         if cls._executor is not None:
             cls._executor.shutdown(wait=False, cancel_futures=True)
-        cls._executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-        )
+        cls._executor = worker_pool(workers, start="spawn")
         return cls._executor
 
     @classmethod
