@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench-extract bench-schedule bench-import clean
+.PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-search report-screenshot clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
@@ -23,8 +23,10 @@ demo: $(STAMP)
 
 # The storage tests run on SQLite and on a real PostgreSQL server:
 # .ci/postgres installs and starts one on loopback unless
-# DEMARCHE_TEST_POSTGRES_URL already names a server.
+# DEMARCHE_TEST_POSTGRES_URL already names a server. The report tests open
+# the report in headless Chromium: .ci/chromium installs it when missing.
 test: $(STAMP)
+	.ci/chromium
 	DEMARCHE_TEST_POSTGRES_URL="$${DEMARCHE_TEST_POSTGRES_URL:-$$(.ci/postgres)}" \
 		$(BIN)/python -m pytest
 
@@ -33,6 +35,12 @@ test: $(STAMP)
 bench-extract: $(STAMP)
 	$(BIN)/python -m crawler.extraction.bench
 
+# Statement type, speakers, quotes, countries and document numbers against
+# the hand annotations of tests/golden/enrich; rewrites the table in
+# docs/statements.md (--verbose lists each article's errors).
+bench-enrich: $(STAMP)
+	$(BIN)/python -m crawler.enrich.bench
+
 # The idle scheduler's memory and the cost of a crawl subprocess.
 bench-schedule: $(STAMP)
 	$(BIN)/python -m schedules.bench
@@ -40,6 +48,21 @@ bench-schedule: $(STAMP)
 # demarche import-warc against bare extraction of the same 500 real pages.
 bench-import: $(STAMP)
 	$(BIN)/python -m crawler.bench_import
+
+# Full-text search against a LIKE scan, trigram against one token per
+# Chinese character, and the memory of exports, on 100,000 generated
+# statements in a temporary SQLite archive (about two minutes).
+bench-search: $(STAMP)
+	$(BIN)/python -m storage.bench_search
+
+# The demo's report as headless Chromium draws it: docs/report.png.
+REPORT_DEMO := build/report-demo
+report-screenshot: $(STAMP)
+	.ci/chromium
+	rm -rf $(REPORT_DEMO) && mkdir -p $(REPORT_DEMO)
+	DEMARCHE_ARCHIVE_URL=sqlite:///$(CURDIR)/$(REPORT_DEMO)/archive.db $(BIN)/demarche demo >/dev/null
+	$(BIN)/demarche report --archive sqlite:///$(CURDIR)/$(REPORT_DEMO)/archive.db \
+		--out $(REPORT_DEMO) --screenshot docs/report.png
 
 clean:
 	rm -rf build .pytest_cache archive.db archive.db-wal archive.db-shm warc logs

@@ -7,7 +7,14 @@ that every article of the source is cleaned the same way.
 Each statement's ``Fetch`` is recorded in ``fetch_state`` in the same
 transaction, so that a crash never leaves a URL marked fetched without its
 article. A bare ``Fetch`` (a 304 answer, a page rejected for good) is only
-recorded; a 304 also marks the archived article as seen."""
+recorded; a 304 also marks the archived article as seen. A statement
+reached through a redirect brings the link it was requested at, which
+becomes one of the article's URLs.
+
+A ``Gone`` marks its article removed, and is recorded as that URL's last
+fetch. The latest word wins whatever order entries and batches come in: a
+``Gone`` older than a sighting of its article is ignored, and a sighting
+after the removal clears it (``storage.archive.mark_removed``)."""
 
 from __future__ import annotations
 
@@ -18,9 +25,10 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
-from crawler.items import Fetch, Statement
-from storage.archive import Outcome, archive_article, mark_seen
+from crawler.items import Fetch, Gone, Statement
+from storage.archive import Outcome, mark_removed, mark_seen, store_article
 from storage.boilerplate import article_count, line_counts, record_lines, rewrite_bodies
+from storage.clusters import index_article, lock_index
 from storage.fetch_state import record_fetch
 
 
@@ -45,28 +53,58 @@ def remember(session: Session, fetch: Fetch) -> None:
     )
 
 
-def archive_batch(session: Session, entries: Sequence[Statement | Fetch]) -> Counter[str]:
-    """Archive the statements and record the fetches; return counts of
-    outcomes (a 304 for an archived article counts as unchanged) and of
-    re-cleaned rows."""
+def archive_batch(
+    session: Session,
+    entries: Sequence[Statement | Fetch | Gone],
+    *,
+    remember_fetches: bool = True,
+) -> Counter[str]:
+    """Archive the statements, mark gone articles removed and record the
+    fetches; return counts of outcomes (a 304 for an archived article counts
+    as unchanged), of articles newly marked removed and of re-cleaned rows.
+
+    ``remember_fetches=False`` (a replayed run) records no fetch and no
+    takedown: a recording says nothing about what the site serves now.
+    """
     counts: Counter[str] = Counter()
     by_source: dict[str, list[Statement]] = defaultdict(list)
     for entry in entries:
         if isinstance(entry, Statement):
             by_source[entry.source].append(entry)
             continue
+        if not remember_fetches:
+            continue
+        if isinstance(entry, Gone):
+            record_fetch(session, source=entry.source, url=entry.url, status=entry.status,
+                         fetched_at=entry.seen_at)
+            if mark_removed(session, entry.url, entry.reason, entry.seen_at):
+                counts["removed"] += 1
+            continue
         remember(session, entry)
         if entry.status == 304 and mark_seen(session, entry.page_url, entry.fetched_at):
             counts[Outcome.UNCHANGED.value] += 1
+    if by_source:
+        # Before any row is written: a process holding the syndication
+        # index's lock never waits on row locks of one waiting for it.
+        lock_index(session)
     for source, batch in by_source.items():
         learned = learned_lines(session, source)
         for statement in batch:
             candidates = boilerplate.candidate_lines(statement.body)
             fields = dataclasses.asdict(statement)
             fields["body"] = boilerplate.strip_lines(statement.body, set(learned))
-            outcome = archive_article(session, fields, seen_at=statement.fetched_at)
+            outcome, article_id = store_article(
+                session, fields, seen_at=statement.fetched_at,
+                requested_url=statement.fetch.url if statement.fetch else None,
+            )
             counts[outcome.value] += 1
-            if statement.fetch is not None:
+            if outcome is not Outcome.UNCHANGED:
+                # A text seen before (or the same text under another URL of
+                # the source) is indexed already.
+                result = index_article(session, article_id, fields["body"], statement.fetched_at)
+                if result is not None and result.cluster_id is not None:
+                    counts["clustered"] += 1
+            if statement.fetch is not None and remember_fetches:
                 remember(session, statement.fetch)
             if outcome is Outcome.NEW:
                 record_lines(session, source, candidates, statement.fetched_at)

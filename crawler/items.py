@@ -8,6 +8,10 @@ which pickle cheaply to the extraction process pool.
 Each article response is also a ``Fetch``: the statement carries it into
 the archive with its text, and a 304 Not Modified answer is yielded as a
 bare ``Fetch``, which the archive pipeline records without extraction.
+
+An archived article's URL that answers 404 or 410, or redirects away from
+the article (to the home page, a listing, a page that is no article), is
+yielded as ``Gone``: the archive marks the article removed.
 """
 
 from __future__ import annotations
@@ -92,3 +96,20 @@ class Statement:
     warc_offset: int | None = None
     extractor: str | None = None
     extractor_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Gone:
+    """An archived article's URL that no longer serves it.
+
+    ``status`` is the answer (404, 410, or the first redirect's status);
+    ``reason`` what ``articles.removed_reason`` says ("http 404",
+    "redirect"); ``final_url`` where a redirect led.
+    """
+
+    source: str
+    url: str  # as requested
+    status: int
+    seen_at: datetime
+    reason: str
+    final_url: str | None = None

@@ -33,6 +33,7 @@ from crawler.warc_import import bounded_map
 from crawler.warcfiles import DAMAGE, read_response
 from crawler.workers import worker_pool
 from storage.archive import content_hash
+from storage.clusters import index_article, lock_index
 from storage.engine import open_archive
 from storage.models import Article
 
@@ -124,7 +125,10 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
                 summary.rejected[result.reason] += 1
             else:
                 updates.append((article_id, result))
+    now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
+        if updates:
+            lock_index(session)
         for article_id, statement in updates:
             article = session.get(Article, article_id)
             assert article is not None
@@ -145,6 +149,7 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
             for name, value in new.items():
                 setattr(article, name, value)
             article.content_hash = content_hash(article.title, article.body)
+            index_article(session, article.id, article.body, now)
     summary.seconds = time.perf_counter() - started
     if progress:
         progress(summary)

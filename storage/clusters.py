@@ -10,7 +10,7 @@ indexed one reaches ``THRESHOLD`` joins that article's cluster, and
 under a second URL of one source is not a near-duplicate but the same
 article: ``find_same_text`` finds the row it belongs to.
 
-Every function takes a Session and never commits. ``index_article``
+Every function but ``index_backlog`` takes a Session and never commits. ``index_article``
 serialises itself across processes on PostgreSQL (see ``lock_index``), so
 two near-identical articles written at the same moment see each other.
 """
@@ -27,7 +27,7 @@ from functools import cache
 import numpy as np
 from datasketch import MinHash
 from datasketch.hashfunc import sha1_hash32
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.archive import dialect_insert
@@ -257,6 +257,37 @@ def index_article(
     cluster = session.get(Cluster, cluster_id)
     assert cluster is not None
     return ClusterResult(cluster_id, cluster.first_article_id, similarity_, cluster.size, found)
+
+
+def unindexed_articles(session: Session, after_id: int, limit: int) -> list[tuple[int, str]]:
+    """Up to ``limit`` (id, body) of articles past ``after_id`` with no
+    signature: rows archived before the index existed (an upgraded archive),
+    or texts too short to index."""
+    return [(row.id, row.body) for row in session.execute(
+        select(Article.id, Article.body)
+        .where(Article.id > after_id,
+               ~select(ArticleMinhash.article_id)
+               .where(ArticleMinhash.article_id == Article.id).exists())
+        .order_by(Article.id).limit(limit))]
+
+
+def index_backlog(engine: Engine, now: datetime, batch: int = 500) -> int:
+    """Index every article that has no signature yet, a transaction per
+    batch (an interrupted backfill resumes where it stopped); return how
+    many were indexed. Unlike the rest of this module it owns its
+    transactions: it runs once, from ``demarche db upgrade``, not inside a
+    crawl's write."""
+    indexed, last = 0, 0
+    while True:
+        with Session(engine) as session, session.begin():
+            rows = unindexed_articles(session, last, batch)
+            if not rows:
+                return indexed
+            lock_index(session)
+            for article_id, body in rows:
+                if index_article(session, article_id, body, now) is not None:
+                    indexed += 1
+            last = rows[-1][0]
 
 
 def unindex_article(session: Session, article_id: int, now: datetime) -> None:

@@ -91,7 +91,11 @@ class SourceRow(Base):
 
 class Article(Base):
     __tablename__ = "articles"
-    __table_args__ = (Index("ix_articles_source_published_at", "source", "published_at"),)
+    __table_args__ = (
+        Index("ix_articles_source_published_at", "source", "published_at"),
+        # The write path's same-text lookup (storage.archive.same_text).
+        Index("ix_articles_source_content_hash", "source", "content_hash"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(ForeignKey("sources.key"), index=True)

@@ -432,3 +432,55 @@ if __name__ == "__main__":
     print(f"{count} articles of ~500 words: median {statistics.median(ms):.2f} ms, "
           f"p95 {ms[int(len(ms) * 0.95)]:.2f} ms, max {ms[-1]:.2f} ms per index_article "
           f"(threshold {THRESHOLD})")
+
+
+def statement(src: str, path: str, body: str, published_at: datetime | None,
+              fetched_at: datetime = T0):  # type: ignore[no-untyped-def]
+    from crawler.items import Statement
+
+    return Statement(source=src, url=f"https://{src}.example/{path}", canonical_url=None,
+                     title="Statement", body=body, published_at=published_at, author=None,
+                     language="en", section=None, site_name=src, fetched_at=fetched_at)
+
+
+def test_the_crawlers_write_path_links_a_relay_to_the_statement(engine):
+    """What a crawl or a WARC import writes (``archive_batch``) is indexed in
+    the same transaction: the relay archived in a later batch joins the
+    ministry's statement, and the statement is the first publisher."""
+    from crawler.archiving import archive_batch
+
+    with Session(engine) as s, s.begin():
+        counts = archive_batch(s, [statement("ministry", "s/1", STATEMENT, T0)])
+    assert counts["new"] == 1 and counts["clustered"] == 0
+    with Session(engine) as s, s.begin():
+        counts = archive_batch(s, [
+            statement("meridian", "r/1", RELAY, T0 + timedelta(hours=2)),
+            statement("steppe", "t/1", SAME_TOPIC, T0 + timedelta(hours=3)),
+        ])
+    assert counts["new"] == 2 and counts["clustered"] == 1
+    with Session(engine) as s:
+        ids = dict(s.execute(select(Article.source, Article.id)).all())
+        cluster_id = s.scalar(select(Article.cluster_id).where(Article.id == ids["meridian"]))
+        cluster = s.get(Cluster, cluster_id)
+        assert cluster.first_article_id == ids["ministry"] and cluster.size == 2
+        assert s.scalar(select(Article.cluster_id).where(Article.id == ids["steppe"])) is None
+    # A second crawl of the same pages changes nothing and indexes nothing.
+    with Session(engine) as s, s.begin():
+        counts = archive_batch(s, [statement("meridian", "r/1", RELAY, T0 + timedelta(days=1))])
+    assert counts["unchanged"] == 1 and counts["clustered"] == 0
+    assert list(clusters(engine).values()) == [[ids["ministry"], ids["meridian"]]]
+
+
+def test_backlog_of_an_upgraded_archive_is_indexed_once(engine):
+    """Rows written before the index existed get their signatures and
+    clusters from ``index_backlog`` (run by ``demarche db upgrade``); a
+    second run finds nothing left to do."""
+    from storage.clusters import index_backlog
+
+    with Session(engine) as s, s.begin():
+        first = add(s, "ministry", "s/1", STATEMENT, T0)
+        relay = add(s, "meridian", "r/1", RELAY, T0 + timedelta(hours=1))
+        add(s, "steppe", "t/1", "Too short to index.", T0)
+    assert index_backlog(engine, T0, batch=1) == 2
+    assert list(clusters(engine).values()) == [[first, relay]]
+    assert index_backlog(engine, T0) == 0

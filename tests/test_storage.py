@@ -20,6 +20,7 @@ from storage.archive import Outcome, archive_article, sync_sources
 from storage.engine import ArchiveError, make_engine, open_archive
 from storage.models import Article
 from storage.query import QueryError, ReadOnlyError, run_readonly
+from storage.urls import normalise_url, url_key
 
 T0 = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -128,9 +129,11 @@ def test_missing_archive_and_missing_folder_have_clear_errors(tmp_path: Path):
 
 
 def statement(url: str) -> Statement:
+    # A text of its own per URL: one text under two URLs of a source is one
+    # article (tests/test_versions.py).
     return Statement(source="sputnik_russia", url=url, canonical_url=None, title="T",
-                     body="Body of the statement.", published_at=None, author=None, language="en",
-                     section=None, site_name=None, fetched_at=T0)
+                     body=f"Body of the statement at {url}.", published_at=None, author=None,
+                     language="en", section=None, site_name=None, fetched_at=T0)
 
 
 def open_pipeline(url: str, batch_size: int) -> tuple[ArchivePipeline, object]:
@@ -191,3 +194,12 @@ def test_pipeline_drops_only_the_row_the_database_refuses(tmp_path: Path):
     assert stats.get_value("archive/new") == 1
     assert stats.get_value("archive/rejected") == 1
     assert stats.get_value("archive/lost") is None
+
+
+def test_query_parts_without_a_value_are_kept():
+    """India's MEA names articles by a query without "=", which courlan
+    drops: two articles must not share one URL."""
+    a = normalise_url("https://www.mea.gov.in/press-releases.htm?dtl/37867/Title&utm_source=x#top")
+    b = normalise_url("https://www.mea.gov.in/press-releases.htm?dtl/37868/Other")
+    assert a == "https://www.mea.gov.in/press-releases.htm?dtl/37867/Title"
+    assert url_key(a) != url_key(b)

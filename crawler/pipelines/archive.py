@@ -8,18 +8,19 @@ timeout, server gone) is kept and tried again at the next flush, and what
 still cannot be written at the end is logged and counted as
 ``archive/lost``. The stats ``archive/new|changed|unchanged`` are counted
 only after their transaction committed; ``archive/recleaned`` counts older
-rows stripped of a line that this batch made known as chrome.
+rows stripped of a line that this batch made known as chrome;
+``archive/removed`` counts articles newly marked removed from their site
+(``Gone`` items from the spider: a takedown is a finding, not an error).
 
 The batch also carries what ``fetch_state`` should remember: each
 statement's response, 304 answers (``Fetch`` items from the spider), and
 pages the extraction dropped for a lasting reason (``PageRejected.fetch``,
-caught from the ``item_dropped`` signal). A replayed run remembers nothing:
-its responses come from a recording, not from the site.
+caught from the ``item_dropped`` signal). A replayed run remembers no fetch
+and no takedown: its responses come from a recording, not from the site.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections import Counter
@@ -31,7 +32,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crawler.archiving import archive_batch
-from crawler.items import Fetch, Statement
+from crawler.items import Fetch, Gone, Statement
 from storage.engine import describe, open_archive
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class ArchivePipeline:
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self.remember_fetches = remember_fetches
-        self.batch: list[Statement | Fetch] = []
+        self.batch: list[Statement | Fetch | Gone] = []
         self.batch_started = 0.0
 
     @classmethod
@@ -72,7 +73,7 @@ class ArchivePipeline:
         self.engine = open_archive(self.url)
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, (Statement, Fetch)):
+        if isinstance(item, (Statement, Fetch, Gone)):
             self._add(item)
         return item
 
@@ -81,11 +82,9 @@ class ArchivePipeline:
         if isinstance(fetch, Fetch):
             self._add(fetch)
 
-    def _add(self, entry: Statement | Fetch) -> None:
-        if not self.remember_fetches:
-            if isinstance(entry, Fetch):
-                return
-            entry = dataclasses.replace(entry, fetch=None)
+    def _add(self, entry: Statement | Fetch | Gone) -> None:
+        if not self.remember_fetches and not isinstance(entry, Statement):
+            return
         if not self.batch:
             self.batch_started = time.monotonic()
         self.batch.append(entry)
@@ -95,9 +94,9 @@ class ArchivePipeline:
         ):
             self.flush()
 
-    def _write(self, entries: list[Statement | Fetch]) -> Counter[str]:
+    def _write(self, entries: list[Statement | Fetch | Gone]) -> Counter[str]:
         with Session(self.engine) as session, session.begin():
-            return archive_batch(session, entries)
+            return archive_batch(session, entries, remember_fetches=self.remember_fetches)
 
     def _write_one_by_one(self) -> Counter[str]:
         """After a data error, save what can be saved and drop the culprits."""

@@ -9,6 +9,17 @@ its source earlier runs fetched (``fetch_state``), and ``article_request``
 skips those that nothing says have changed (``crawler.spiders.revisit``).
 A replayed run (``DEMARCHE_REPLAY``) and ``-a refetch=true`` fetch every
 article unconditionally.
+
+Takedowns: the spider also reads which URLs its source's articles were
+served at (``archived_url_keys``). A request for one of them lets a 404 or
+410 through to ``parse_article``, and follows redirects even to a page this
+run has fetched already (a listing); an answer that says the article is
+gone becomes a ``Gone`` item instead of a page: 404, 410, or a redirect
+away from the article (to another site, the home page, an entry point, or
+a URL that is no article of the source). A redirect to another spelling of
+the same page (https, www., a trailing slash) is no takedown, nor one to
+another article URL (a site moving its articles): that page is archived and
+its article keeps the old URL as an alias. Replayed runs check nothing.
 """
 
 from __future__ import annotations
@@ -23,13 +34,14 @@ from scrapy.http import Response
 from sqlalchemy.orm import Session
 
 from crawler.extraction.dates import date_from_url
-from crawler.items import Fetch, FetchedPage
+from crawler.items import Fetch, FetchedPage, Gone
 from crawler.params import CrawlArgs
 from crawler.sources import Source
 from crawler.spiders.revisit import Reason, RevisitPolicy, conditional_headers, fetch_reason
+from storage.archive import archived_url_keys
 from storage.engine import open_archive
 from storage.fetch_state import FetchRecord, known_fetches
-from storage.urls import normalise_url
+from storage.urls import is_site_root, normalise_url, same_page, url_key
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -57,6 +69,10 @@ class SourceSpider(scrapy.Spider):
         # What earlier runs fetched, by normalised URL; read when the spider
         # opens, and left empty when every article is to be fetched.
         self.fetch_records: dict[str, FetchRecord] = {}
+        # Keys of the URLs this source's articles were served at: a 404 or
+        # a redirect away there is a takedown. Read when the spider opens.
+        self.archived_urls: set[str] = set()
+        self._entry_keys = {url_key(u) for u in self.source.entry_points}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -69,14 +85,21 @@ class SourceSpider(scrapy.Spider):
         # A replayed run answers from a recording, which says nothing about
         # what the site serves now, and costs the site nothing to read again.
         replay = settings.getlist("DEMARCHE_REPLAY")
-        if settings.get("DEMARCHE_ARCHIVE_URL") and not replay and not spider.args.refetch:
-            crawler.signals.connect(spider.load_fetch_records, signal=signals.spider_opened)
+        if settings.get("DEMARCHE_ARCHIVE_URL") and not replay:
+            if not spider.args.refetch:
+                crawler.signals.connect(spider.load_fetch_records, signal=signals.spider_opened)
+            # A refetch is when takedowns are found: read these in any case.
+            crawler.signals.connect(spider.load_archived_urls, signal=signals.spider_opened)
         return spider
 
     def load_fetch_records(self) -> None:
         with Session(open_archive(self.settings.get("DEMARCHE_ARCHIVE_URL"))) as session:
             self.fetch_records = known_fetches(session, self.source.key)
         self.logger.info("%d article URLs fetched by earlier runs", len(self.fetch_records))
+
+    def load_archived_urls(self) -> None:
+        with Session(open_archive(self.settings.get("DEMARCHE_ARCHIVE_URL"))) as session:
+            self.archived_urls = archived_url_keys(session, self.source.key)
 
     @property
     def since(self) -> date | None:
@@ -104,7 +127,7 @@ class SourceSpider(scrapy.Spider):
         its change signal (sitemap lastmod, feed ``updated``).
         """
         key = normalise_url(url)
-        if key in self._requested:
+        if url_key(url) in self._requested:
             return None
         url_date = date_from_url(url)
         if self.is_too_old(hinted_date) or self.is_too_old(url_date):
@@ -125,21 +148,32 @@ class SourceSpider(scrapy.Spider):
         if self.args.max_articles is not None and len(self._requested) >= self.args.max_articles:
             self.crawler.stats.inc_value("crawl/skipped/max_articles")
             return None
-        self._requested.add(key)
+        self._requested.add(url_key(url))
         self.crawler.stats.inc_value("crawl/article_requests")
         if reason is Reason.REVISIT:
             self.crawler.stats.inc_value("crawl/revisits")
         elif reason is Reason.SIGNALLED:
             self.crawler.stats.inc_value("crawl/signalled_changes")
         headers = conditional_headers(record) if record else {}
+        # HttpErrorMiddleware drops what is not 2xx; a 304 answer to a
+        # conditional request is an answer, not an error, and so is a 404
+        # or 410 where an archived article was: a takedown.
+        statuses = [304] if headers else []
+        archived = url_key(url) in self.archived_urls
+        if archived:
+            statuses += [404, 410]
         return scrapy.Request(
             url,
             callback=self.parse_article,
             cb_kwargs={"hinted_date": hinted_date, "hinted_title": hinted_title},
             headers=headers,
-            # HttpErrorMiddleware drops what is not 2xx; a 304 answer to a
-            # conditional request is an answer, not an error.
-            meta={"handle_httpstatus_list": [304]} if headers else {},
+            meta={"handle_httpstatus_list": statuses} if statuses else {},
+            # A redirect from an archived article's URL must reach
+            # parse_article even when it leads to a page this run fetched
+            # (the listing): the dupefilter would drop it silently. This
+            # also lets a redirect to another site through, to be seen as
+            # one. (article_request already asks for each URL once a run.)
+            dont_filter=archived,
         )
 
     def parse_article(
@@ -166,6 +200,12 @@ class SourceSpider(scrapy.Spider):
                 last_modified=last_modified or (record.last_modified if record else None),
             )
             return
+        gone = self.takedown(response, requested)
+        if gone is not None:
+            self.crawler.stats.inc_value(f"crawl/gone/{gone.reason.removeprefix('http ')}")
+            self.logger.info("Gone (%s): %s", gone.reason, requested)
+            yield gone
+            return
         record = response.meta.get("warc_record")
         yield FetchedPage(
             source=self.source.key,
@@ -181,4 +221,32 @@ class SourceSpider(scrapy.Spider):
             requested_url=requested if requested != response.url else None,
             warc_file=record[0] if record else None,
             warc_offset=record[1] if record else None,
+        )
+
+    def takedown(self, response: Response, requested: str) -> Gone | None:
+        """A ``Gone`` when the answer for an archived article's URL says the
+        article is no longer there, else None."""
+        if url_key(requested) not in self.archived_urls:
+            return None
+        now = datetime.now(UTC)
+        if response.status in (404, 410):
+            return Gone(self.source.key, requested, response.status, now,
+                        f"http {response.status}")
+        if requested == response.url or not self.redirected_away(requested, response.url):
+            return None
+        first = (response.meta.get("redirect_reasons") or [None])[0]
+        status = first if isinstance(first, int) else response.status
+        return Gone(self.source.key, requested, status, now, "redirect", final_url=response.url)
+
+    def redirected_away(self, requested: str, final: str) -> bool:
+        """Whether a redirect from an article URL leads away from the
+        article: many sites answer for a removed page with a redirect to
+        their home page or to the section's listing (a "soft 404")."""
+        if same_page(requested, final):
+            return False
+        return (
+            not self.source.owns_url(final)
+            or is_site_root(final)
+            or url_key(final) in self._entry_keys
+            or not self.source.is_article_url(final)
         )

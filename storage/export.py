@@ -1,0 +1,167 @@
+"""Articles as plain records: one (``demarche show``) or all that match
+(``demarche export``), in JSON Lines, CSV or Parquet.
+
+A record's keys come in a fixed order (``FIELDS``, then any column added to
+``articles`` since, in the model's order); dates are ISO 8601 UTC text in
+JSON and CSV, timestamps in Parquet. Exports stream: rows come from a
+server-side cursor on PostgreSQL and in batches from SQLite (``yield_per``),
+and Parquet is written one row group at a time, so memory stays flat
+whatever the archive's size (``make bench-search`` measures it).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from sqlalchemy import Column, Float, Integer, Select, func, select
+from sqlalchemy.orm import Session
+
+from storage.archive import find_article as article_at
+from storage.models import Article, ArticleUrl, ArticleVersion, SourceRow, UTCDateTime
+from storage.search import SearchFilters, SearchQuery, filter_conditions, matching
+
+FORMATS = ("jsonl", "csv", "parquet")
+# `country` is the source's; every other field is a column of `articles`.
+FIELDS = (
+    "id", "source", "country", "url", "canonical_url", "title", "published_at", "author",
+    "language", "section", "site_name", "body", "content_hash", "first_seen_at",
+    "last_seen_at", "changed_at", "removed_at", "removed_reason", "warc_file", "warc_offset",
+    "extractor", "extractor_hash", "cluster_id", "cluster_similarity",
+)
+# Rows per round trip and per Parquet row group: a few thousand statements
+# of a few kB each keep a batch in the tens of MB.
+BATCH = 4096
+
+
+def _columns() -> list[Column[Any]]:
+    table = Article.__table__
+    named = [SourceRow.__table__.c.country if name == "country" else table.c[name]
+             for name in FIELDS if name == "country" or name in table.c]
+    return named + [c for c in table.columns if c.name not in FIELDS]
+
+
+def field_names() -> list[str]:
+    return [c.name for c in _columns()]
+
+
+def _select() -> Select[Any]:
+    return select(*_columns()).join(SourceRow, SourceRow.key == Article.source)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def records(session: Session, filters: SearchFilters | None = None,
+            query: SearchQuery | None = None, batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Every article the filters and query select, by id, as a record
+    (datetimes as aware datetimes)."""
+    conditions = filter_conditions(filters or SearchFilters())
+    stmt = _select().where(*conditions).order_by(Article.id)
+    if query is not None:
+        stmt = stmt.where(Article.id.in_(matching(session, query)))
+    names = field_names()
+    for row in session.execute(stmt.execution_options(yield_per=batch)):
+        yield dict(zip(names, row, strict=True))
+
+
+def find_article(session: Session, key: str) -> int | None:
+    """The id of the article an id or a URL names; a URL in any spelling of
+    any address the article lived at (``storage.archive.find_article``:
+    redirects, canonical URLs, ``www.``, tracking parameters)."""
+    key = key.strip()
+    if key.isdigit():
+        return session.scalar(select(Article.id).where(Article.id == int(key)))
+    article = article_at(session, key)
+    return None if article is None else article.id
+
+
+def article_details(session: Session, article_id: int) -> dict[str, Any]:
+    """One article's record with its source's name, then every URL it
+    lived at and how many earlier texts of it the archive keeps."""
+    row = session.execute(_select().where(Article.id == article_id)).one()
+    record: dict[str, Any] = {}
+    for name, value in zip(field_names(), row, strict=True):
+        record[name] = value
+        if name == "source":
+            record["source_name"] = session.scalar(
+                select(SourceRow.name).where(SourceRow.key == value))
+    record["urls"] = [
+        {"url": url, "kind": kind, "first_seen_at": first_seen}
+        for url, kind, first_seen in session.execute(
+            select(ArticleUrl.url, ArticleUrl.kind, ArticleUrl.first_seen_at)
+            .where(ArticleUrl.article_id == article_id)
+            .order_by(ArticleUrl.first_seen_at, ArticleUrl.url))
+    ]
+    record["versions"] = session.scalar(
+        select(func.count()).select_from(ArticleVersion)
+        .where(ArticleVersion.article_id == article_id))
+    return record
+
+
+def plain(value: Any) -> Any:
+    """A record's value as JSON has it."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for count, record in enumerate(rows, start=1):  # noqa: B007 - the count is the point
+        out.write(json.dumps(plain(record), ensure_ascii=False))
+        out.write("\n")
+    return count
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    writer = csv.DictWriter(out, fieldnames=field_names())
+    writer.writeheader()
+    count = 0
+    for count, record in enumerate(rows, start=1):  # noqa: B007
+        writer.writerow(plain(record))
+    return count
+
+
+def parquet_schema():  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    def arrow_type(col: Column[Any]):  # type: ignore[no-untyped-def]
+        if isinstance(col.type, UTCDateTime):
+            return pa.timestamp("ms", tz="UTC")  # Parquet has no unit of seconds
+        if isinstance(col.type, Integer):  # BigInteger included
+            return pa.int64()
+        if isinstance(col.type, Float):
+            return pa.float64()
+        return pa.string()
+
+    return pa.schema([pa.field(c.name, arrow_type(c)) for c in _columns()])
+
+
+def write_parquet(rows: Iterable[dict[str, Any]], path: str, row_group: int = BATCH) -> int:
+    # Imported here: pyarrow is large and only exports need it.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = parquet_schema()
+    count = 0
+    batch: list[dict[str, Any]] = []
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for record in rows:
+            batch.append(record)
+            if len(batch) == row_group:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                count += len(batch)
+                batch = []
+        if batch or count == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count

@@ -1,0 +1,247 @@
+"""A static HTML report on the archive: ``demarche report --out DIR``.
+
+One file, ``DIR/index.html``, readable without a server or a network:
+statements per source over time and the archive's size per source as
+charts, the newest statements of each source, and each source's health
+(``storage/health.py``, as ``demarche status`` shows it).
+
+Charts are drawn by matplotlib (the Agg backend: no display) as SVG and
+written into the page itself: a browser draws them with nothing to fetch,
+and the text of the SVG is searchable. Its text is drawn as paths
+(matplotlib's default ``svg.fonttype``), so the charts look the same
+whether or not the reader has matplotlib's fonts.
+
+Data is read with SQLAlchemy through the ``statements_per_day`` view, so
+the report works on SQLite and PostgreSQL archives alike.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import column, func, select, table
+from sqlalchemy.orm import Session
+
+from storage.health import SourceHealth, source_health
+from storage.models import Article
+
+TEMPLATE = "report.html.j2"
+# Statements of each source listed in the report.
+NEWEST = 5
+# Bars per chart before days become weeks, and weeks months: past ~90 bars
+# a bar is a few pixels wide on a 1,000 px chart.
+MAX_BARS = 90
+
+_PER_DAY = table("statements_per_day", column("source"), column("day"), column("statements"))
+
+
+@dataclass(frozen=True)
+class NewStatement:
+    source: str
+    published_at: datetime | None
+    title: str
+    url: str
+    id: int
+
+
+@dataclass(frozen=True)
+class Report:
+    generated_at: datetime
+    archive: str
+    per_day: dict[str, dict[date, int]]  # source -> day -> dated statements
+    totals: dict[str, int]  # source -> all statements, dated or not
+    newest: dict[str, list[NewStatement]]
+    health: list[SourceHealth]
+
+
+def _as_date(value: object) -> date:
+    # SQLite's view gives days as ISO text, PostgreSQL's as dates.
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def gather(session: Session, quiet_after: Mapping[str, int], now: datetime,
+           archive: str) -> Report:
+    """Everything the report shows, read in one session."""
+    per_day: dict[str, dict[date, int]] = defaultdict(dict)
+    for source, day, count in session.execute(select(_PER_DAY)):
+        per_day[source][_as_date(day)] = count
+    totals = dict(session.execute(
+        select(Article.source, func.count()).group_by(Article.source)
+        .order_by(Article.source)).all())
+    when = func.coalesce(Article.published_at, Article.first_seen_at)
+    ranked = select(
+        Article.source, Article.published_at, Article.title, Article.url, Article.id,
+        func.row_number().over(partition_by=Article.source,
+                               order_by=(when.desc(), Article.id.desc())).label("n"),
+    ).subquery()
+    newest: dict[str, list[NewStatement]] = defaultdict(list)
+    for row in session.execute(select(ranked).where(ranked.c.n <= NEWEST)
+                               .order_by(ranked.c.source, ranked.c.n)):
+        newest[row.source].append(NewStatement(row.source, row.published_at, row.title,
+                                               row.url, row.id))
+    # Sources of the registry first, in its order; then any the archive
+    # has that the registry no longer does.
+    known = dict(quiet_after)
+    for source in totals:
+        known.setdefault(source, 3)
+    return Report(now, archive, dict(per_day), totals, dict(newest),
+                  source_health(session, known, now))
+
+
+def _period_start(day: date, period: str) -> date:
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next(start: date, period: str) -> date:
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def binned(per_day: Mapping[str, Mapping[date, int]],
+           period: str | None = None) -> tuple[str, list[date], dict[str, list[int]]]:
+    """Counts per period (day, week or month, the finest that keeps the
+    chart under MAX_BARS bars unless ``period`` is given), with every
+    period of the span present, empty ones as 0."""
+    days = [d for counts in per_day.values() for d in counts]
+    if not days:
+        return period or "day", [], {}
+    first, last = min(days), max(days)
+    for candidate in ([period] if period else ["day", "week", "month"]):
+        periods = [_period_start(first, candidate)]
+        while (following := _next(periods[-1], candidate)) <= last:
+            periods.append(following)
+        if len(periods) <= MAX_BARS:
+            break
+    index = {start: n for n, start in enumerate(periods)}
+    series = {}
+    for source in sorted(per_day):
+        counts = [0] * len(periods)
+        for day, count in per_day[source].items():
+            counts[index[_period_start(day, candidate)]] += count
+        series[source] = counts
+    return candidate, periods, series
+
+
+def _svg(figure) -> str:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    figure.savefig(out, format="svg", bbox_inches="tight")
+    # The XML prolog and DOCTYPE are not allowed inside an HTML document.
+    return re.sub(r"^.*?(?=<svg)", "", out.getvalue(), flags=re.DOTALL)
+
+
+def timeline_chart(per_day: Mapping[str, Mapping[date, int]]) -> str:
+    """Stacked bars: statements per source per period, as inline SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    period, periods, series = binned(per_day)
+    figure = Figure(figsize=(10, 4.2))
+    axes = figure.subplots()
+    if not periods:
+        axes.text(0.5, 0.5, "no dated statements yet", ha="center", va="center",
+                  transform=axes.transAxes)
+        axes.set_axis_off()
+        return _svg(figure)
+    labels = [p.isoformat() if period != "month" else p.strftime("%Y-%m") for p in periods]
+    positions = range(len(periods))
+    bottom = [0] * len(periods)
+    # tab10's colours are the easiest to tell apart; tab20 adds a paler
+    # twin of each for archives of more sources.
+    palette = "tab10" if len(series) <= 10 else "tab20"
+    colours = matplotlib.colormaps[palette].colors
+    for n, (source, counts) in enumerate(series.items()):
+        axes.bar(positions, counts, bottom=bottom, label=source, color=colours[n % len(colours)],
+                 width=0.8)
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    step = max(1, len(periods) // 12)  # at most a dozen labels
+    axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")
+    axes.set_ylabel(f"statements per {period}")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    axes.set_title(f"Statements per source per {period} (UTC, by publication date)",
+                   loc="left")
+    return _svg(figure)
+
+
+def totals_chart(totals: Mapping[str, int]) -> str:
+    """Horizontal bars: all archived statements of each source."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    sources = sorted(totals, key=lambda s: (totals[s], s))
+    figure = Figure(figsize=(10, 0.45 * max(len(sources), 2) + 0.8))
+    axes = figure.subplots()
+    bars = axes.barh(sources, [totals[s] for s in sources], color="#4c72b0")
+    axes.bar_label(bars, padding=3)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.set_title("Statements archived per source", loc="left")
+    return _svg(figure)
+
+
+def render(report: Report) -> str:
+    environment = Environment(loader=FileSystemLoader(Path(__file__).parent),
+                              autoescape=select_autoescape(["html", "j2"]))
+    return environment.get_template(TEMPLATE).render(
+        report=report,
+        timeline_svg=timeline_chart(report.per_day),
+        totals_svg=totals_chart(report.totals),
+        total=sum(report.totals.values()),
+    )
+
+
+def write_report(report: Report, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    page = out / "index.html"
+    page.write_text(render(report), encoding="utf-8")
+    return page
+
+
+# Headless Chromium that neither phones home nor needs a display or a GPU
+# (the flags of a CI container running as root).
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def chromium_command(chromium: str, profile: Path, *args: str) -> list[str]:
+    return [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+
+
+def screenshot(page: Path, png: Path, *, chromium: str = "chromium",
+               size: tuple[int, int] = (1280, 2000), timeout: float = 120) -> Path:
+    """The report as Chromium draws it, saved as a PNG."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which(chromium) is None:
+        raise FileNotFoundError(f"{chromium} not found: install Debian's chromium (.ci/chromium)")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="demarche-chromium-") as profile:
+        subprocess.run(
+            chromium_command(chromium, Path(profile), f"--screenshot={png.resolve()}",
+                             f"--window-size={size[0]},{size[1]}", page.resolve().as_uri()),
+            check=True, capture_output=True, timeout=timeout)
+    return png

@@ -1,0 +1,92 @@
+"""An article's history: every URL it lived at, whether it is gone from its
+site, and each earlier text, for ``demarche history``.
+
+Reading only: functions take a Session and write nothing. The texts are
+compared as lines, the title first and then one line per paragraph, which
+is how the archive stores a body (paragraphs separated by a blank line), so
+a diff shows which paragraphs were added, dropped or reworded.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.archive import find_article
+from storage.models import Article, ArticleUrl, ArticleVersion
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text of an article, with when it was current."""
+
+    label: str  # "version 1", ..., "current"
+    title: str
+    body: str
+    first_seen_at: datetime
+    seen_at: datetime
+    warc_file: str | None
+    warc_offset: int | None
+
+    def lines(self) -> list[str]:
+        return [self.title, *(p.strip() for p in self.body.split("\n\n") if p.strip())]
+
+
+@dataclass(frozen=True)
+class ArticleHistory:
+    article: Article
+    # (key, kind, first seen) of every URL, oldest first
+    urls: list[tuple[str, str, datetime]]
+    # earlier texts in time order, then the current one
+    texts: list[Text]
+
+    def diffs(self) -> Iterator[tuple[Text, Text, list[str]]]:
+        """Each text against the next, as unified diff lines."""
+        for old, new in pairwise(self.texts):
+            yield old, new, text_diff(old, new)
+
+
+def text_diff(old: Text, new: Text) -> list[str]:
+    return list(difflib.unified_diff(
+        old.lines(), new.lines(),
+        fromfile=old.label, tofile=new.label,
+        fromfiledate=_stamp(old.first_seen_at), tofiledate=_stamp(new.first_seen_at),
+        lineterm="",
+    ))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def article_history(session: Session, url: str) -> ArticleHistory | None:
+    """The history of the article that lived at ``url`` (any spelling, any
+    of its URLs), or None when the archive has no such article."""
+    article = find_article(session, url)
+    if article is None:
+        return None
+    urls = [tuple(row) for row in session.execute(
+        select(ArticleUrl.url, ArticleUrl.kind, ArticleUrl.first_seen_at)
+        .where(ArticleUrl.article_id == article.id)
+        .order_by(ArticleUrl.first_seen_at, ArticleUrl.url)
+    )]
+    versions = session.scalars(
+        select(ArticleVersion)
+        .where(ArticleVersion.article_id == article.id)
+        .order_by(ArticleVersion.first_seen_at, ArticleVersion.id)
+    ).all()
+    texts = [
+        Text(f"version {n}", v.title, v.body, v.first_seen_at, v.seen_at, v.warc_file,
+             v.warc_offset)
+        for n, v in enumerate(versions, start=1)
+    ]
+    texts.append(Text("current", article.title, article.body,
+                      article.changed_at or article.first_seen_at, article.last_seen_at,
+                      article.warc_file, article.warc_offset))
+    return ArticleHistory(article, urls, texts)  # type: ignore[arg-type]
