@@ -22,14 +22,18 @@ import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
 from crawler.items import Fetch, Gone, Statement
+from crawler.processing import enricher_hash
 from storage.archive import Outcome, mark_removed, mark_seen, store_article
 from storage.boilerplate import article_count, line_counts, record_lines, rewrite_bodies
 from storage.clusters import index_article, lock_index
 from storage.fetch_state import record_fetch
+from storage.models import Article
+from storage.statements import store_enrichment
 
 
 def learned_lines(session: Session, source: str) -> dict[str, str]:
@@ -89,6 +93,7 @@ def archive_batch(
         lock_index(session)
     for source, batch in by_source.items():
         learned = learned_lines(session, source)
+        grew = False
         for statement in batch:
             candidates = boilerplate.candidate_lines(statement.body)
             fields = dataclasses.asdict(statement)
@@ -104,10 +109,20 @@ def archive_batch(
                 result = index_article(session, article_id, fields["body"], statement.fetched_at)
                 if result is not None and result.cluster_id is not None:
                     counts["clustered"] += 1
+            if statement.enrichment is not None and (
+                outcome is not Outcome.UNCHANGED
+                or session.scalar(select(Article.enricher_hash)
+                                  .where(Article.id == article_id)) != enricher_hash()
+            ):
+                store_enrichment(session, article_id, statement.enrichment, enricher_hash(),
+                                 new=outcome is Outcome.NEW)
             if statement.fetch is not None and remember_fetches:
                 remember(session, statement.fetch)
             if outcome is Outcome.NEW:
                 record_lines(session, source, candidates, statement.fetched_at)
+                grew = True
+        if not grew:
+            continue  # no new article: no line counted, none newly learned
         newly = {k: t for k, t in learned_lines(session, source).items() if k not in learned}
         if newly:
             keys = set(newly)

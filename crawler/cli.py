@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -242,7 +243,7 @@ def cmd_reextract(opts: argparse.Namespace) -> int:
     rejected = sum(summary.rejected.values())
     print(f"{summary.examined} examined, {summary.changed} changed, {summary.unchanged} "
           f"unchanged, {summary.missing} without a readable record, {rejected} rejected now "
-          f"(kept as they were) in {summary.seconds:.1f} s")
+          f"(kept as they were), {summary.enriched} enriched again in {summary.seconds:.1f} s")
     return 0
 
 
@@ -286,7 +287,9 @@ def _search_filters(opts: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise ArgumentError(f"--since {opts.since} is after --until {opts.until}")
     return SearchFilters(source=opts.source, country=getattr(opts, "country", None),
                          language=getattr(opts, "lang", None), since=opts.since,
-                         until=opts.until)
+                         until=opts.until, speaker=getattr(opts, "speaker", None),
+                         statement_type=getattr(opts, "statement_type", None),
+                         mentions=getattr(opts, "mentions", None))
 
 
 def cmd_search(opts: argparse.Namespace) -> int:
@@ -333,12 +336,30 @@ def cmd_show(opts: argparse.Namespace) -> int:
         return 0
     body = record.pop("body")
     urls = record.pop("urls")
+    lists = {key: record.pop(key) for key in ("speakers", "countries", "translations", "quotes",
+                                               "turns")}
     width = max(map(len, record))
     for key, value in record.items():
         print(f"{key:<{width}}  {'-' if value is None else value}")
     for alias in urls:
         print(f"{'url (' + alias['kind'] + ')':<{width}}  {alias['url']}  {alias['first_seen_at']}")
+    for speaker in lists["speakers"]:
+        who = ", ".join(v for v in (speaker["role"], speaker["country"]) if v)
+        print(f"{'speaker':<{width}}  {speaker['name']}" + (f" ({who})" if who else ""))
+    if lists["countries"]:
+        print(f"{'countries':<{width}}  "
+              + ", ".join(f"{c['code']} {c['count']}" for c in lists["countries"]))
+    for other in lists["translations"]:
+        print(f"{'translation':<{width}}  {other['language'] or '?'}  {other['url']}  "
+              f"(id {other['id']})")
+    for quote in lists["quotes"]:
+        print(f"{'quote':<{width}}  {quote['speaker'] or '(unattributed)'}: “{quote['text']}”")
     print(f"\n{body}")
+    if lists["turns"]:
+        print("\nBriefing, turn by turn:")
+        for turn in lists["turns"]:
+            who = turn["speaker"] or turn["outlet"] or ""
+            print(f"\n[{turn['kind']}{': ' + who if who else ''}]\n{turn['text']}")
     return 0
 
 
@@ -348,10 +369,11 @@ def cmd_trend(opts: argparse.Namespace) -> int:
     from storage.search import parse_query, trend
 
     query = parse_query(opts.query)
-    _search_filters(opts)  # checks the days
+    filters = _search_filters(opts)  # checks the days
     with Session(_search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session:
         points = trend(session, query, opts.by, source=opts.source, since=opts.since,
-                       until=opts.until, per_source=opts.per_source)
+                       until=opts.until, per_source=opts.per_source,
+                       within=dataclasses.replace(filters, source=None, since=None, until=None))
     columns = [opts.by, *(["source"] if opts.per_source else []), "statements", "matching",
                "share"]
     rows = [(p.period, *([p.source] if opts.per_source else []), p.statements, p.matching,
@@ -428,6 +450,20 @@ def cmd_demo(opts: argparse.Namespace) -> int:
     return run_demo()
 
 
+def _statement_filters(parser: argparse.ArgumentParser) -> None:
+    from crawler.enrich import STATEMENT_TYPES
+
+    # --country is the source's country (issue 6); the countries a text
+    # talks about are --mentions.
+    parser.add_argument("--speaker", help="only statements of this speaker (part of the name, "
+                        "any case: Lavrov, 'Mao Ning')")
+    parser.add_argument("--type", dest="statement_type", choices=STATEMENT_TYPES,
+                        metavar="TYPE", help=f"only this kind of statement: "
+                        f"{', '.join(STATEMENT_TYPES)}")
+    parser.add_argument("--mentions", metavar="CC",
+                        help="only statements that name this country (ISO 3166 alpha-2)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="demarche", description="Crawl, clean and archive foreign-ministry statements."
@@ -486,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--source", help="only this source's articles")
     search.add_argument("--country", help="only sources of this country (ISO 3166 alpha-2)")
     search.add_argument("--lang", help="only articles in this language (ISO 639-1)")
+    _statement_filters(search)
     search.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="published on or after")
     search.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="published on or before")
     search.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
@@ -502,6 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     trend.add_argument("--by", choices=["day", "week", "month"], default="day")
     trend.add_argument("--source", help="only this source (share of its own statements)")
     trend.add_argument("--per-source", action="store_true", help="one row per period and source")
+    _statement_filters(trend)
     trend.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="published on or after")
     trend.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="published on or before")
     trend.add_argument("--format", choices=formats, default="table")
@@ -514,6 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="published on or after")
     export.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="published on or before")
     export.add_argument("--query", help="only articles this search query matches")
+    _statement_filters(export)
     export.set_defaults(func=cmd_export)
 
     browse = sub.add_parser("browse", help="serve the SQLite archive read-only with Datasette")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ class Statement:
     warc_offset: int | None = None
     extractor: str | None = None
     extractor_hash: str | None = None
+    # Type, speakers, quotes, countries... (crawler.enrich.Enrichment),
+    # added after extraction by crawler/processing.py.
+    enrichment: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

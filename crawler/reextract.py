@@ -8,6 +8,11 @@ in place, with the new extractor's name and hash: it is the same response,
 read better, not a new version of the statement. Rows whose record is gone
 or unreadable, or whose page extraction now rejects, are reported and left
 as they are.
+
+Every row is also enriched again (type, speakers, quotes, countries...)
+when its text changed or the enrichment rules did (``enricher_hash``):
+from its WARC record when it has one, else from the archived title and
+text, so that rows archived before enrichment existed get it too.
 """
 
 from __future__ import annotations
@@ -19,15 +24,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crawler.archiving import learned_lines
 from crawler.extraction import boilerplate
 from crawler.extraction.draft import Rejected
-from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage, Statement
+from crawler.processing import enrich_statement, enricher_hash, process_page
 from crawler.sources import Source
 from crawler.warc_import import bounded_map
 from crawler.warcfiles import DAMAGE, read_response
@@ -35,7 +41,8 @@ from crawler.workers import worker_pool
 from storage.archive import content_hash
 from storage.clusters import index_article, lock_index
 from storage.engine import open_archive
-from storage.models import Article
+from storage.models import Article, SourceRow
+from storage.statements import store_enrichment
 
 # What a re-extraction may change besides the text.
 _FIELDS = ("title", "body", "published_at", "author", "language", "canonical_url")
@@ -47,6 +54,7 @@ class ReextractSummary:
     changed: int = 0
     unchanged: int = 0
     missing: int = 0  # no record, or it cannot be read
+    enriched: int = 0  # rows whose enrichment was made again
     rejected: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     workers: int = 1
@@ -75,9 +83,34 @@ def _run(job: _Job) -> tuple[int, Statement | Rejected | None]:
                        content_type=response.content_type, body=response.body,
                        fetched_at=response.date, warc_file=None, warc_offset=job.offset)
     try:
-        return job.article_id, extract_statement(page, job.source)
+        return job.article_id, process_page(page, job.source)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
         return job.article_id, Rejected("error", repr(exc))
+
+
+@dataclass(frozen=True)
+class _TextJob:
+    """An archived row to enrich from its stored text (no WARC record)."""
+
+    article_id: int
+    source: Any
+    statement: Statement
+
+
+def _enrich(job: _TextJob) -> tuple[int, Statement | Rejected]:
+    try:
+        return job.article_id, enrich_statement(job.statement, job.source)
+    except Exception as exc:  # noqa: BLE001 - one bad row must not stop the run
+        return job.article_id, Rejected("error", repr(exc))
+
+
+def _stored(article: Article) -> Statement:
+    return Statement(source=article.source, url=article.url,
+                     canonical_url=article.canonical_url, title=article.title,
+                     body=article.body, published_at=article.published_at,
+                     author=article.author, language=article.language,
+                     section=article.section, site_name=article.site_name,
+                     fetched_at=article.last_seen_at)
 
 
 def _same_moment(a: datetime | None, b: datetime | None) -> bool:
@@ -142,15 +175,57 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
             )
             article.extractor = statement.extractor
             article.extractor_hash = statement.extractor_hash
-            if not differs:
+            if differs:
+                summary.changed += 1
+                for name, value in new.items():
+                    setattr(article, name, value)
+                article.content_hash = content_hash(article.title, article.body)
+                index_article(session, article.id, article.body, now)
+            else:
                 summary.unchanged += 1
-                continue
-            summary.changed += 1
-            for name, value in new.items():
-                setattr(article, name, value)
-            article.content_hash = content_hash(article.title, article.body)
-            index_article(session, article.id, article.body, now)
+            if statement.enrichment is not None and (
+                    differs or article.enricher_hash != enricher_hash()):
+                store_enrichment(session, article.id, statement.enrichment, enricher_hash())
+                summary.enriched += 1
+    _enrich_stored(engine, registry, source, {article_id for article_id, _ in updates}, summary)
     summary.seconds = time.perf_counter() - started
     if progress:
         progress(summary)
     return summary
+
+
+def _enrich_stored(engine: Any, registry: Mapping[str, Source], source: str | None,
+                   done: set[int], summary: ReextractSummary, batch: int = 500) -> None:
+    """Enrich, from their archived text, the rows the WARC pass did not
+    reach whose enrichment is missing or made by other rules; a
+    transaction per batch, so an interrupted run keeps what it did."""
+    current = enricher_hash()
+    stale = select(Article).where(
+        or_(Article.enricher_hash.is_(None), Article.enricher_hash != current))
+    if source is not None:
+        stale = stale.where(Article.source == source)
+    last = 0
+    with worker_pool(summary.workers) as pool:
+        while True:
+            with Session(engine) as session:
+                rows = session.scalars(stale.where(Article.id > last)
+                                       .order_by(Article.id).limit(batch)).all()
+                jobs = [_TextJob(a.id, registry.get(a.source) or _row_source(session, a.source),
+                                 _stored(a)) for a in rows if a.id not in done]
+            if not rows:
+                return
+            last = rows[-1].id
+            results = list(bounded_map(pool, _enrich, jobs, 16 * summary.workers))
+            with Session(engine) as session, session.begin():
+                for article_id, result in results:
+                    if isinstance(result, Rejected):
+                        summary.rejected[result.reason] += 1
+                        continue
+                    store_enrichment(session, article_id, result.enrichment, current)
+                    summary.enriched += 1
+
+
+def _row_source(session: Session, key: str) -> Any:
+    """An imported site's row (kind and country) for a source the registry
+    does not know."""
+    return session.get(SourceRow, key)

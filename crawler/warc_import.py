@@ -20,7 +20,7 @@ import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from crawler.archiving import archive_batch
 from crawler.extraction.draft import Rejected
-from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage, Statement
+from crawler.processing import process_page
 from crawler.sources import Source
 from crawler.warcfiles import Damage, WarcResponse, iter_responses
 from crawler.workers import worker_pool
@@ -92,8 +92,8 @@ def is_page(response: WarcResponse) -> bool:
 def _extract(job: tuple[FetchedPage, Source | SiteSource | None]) -> Statement | Rejected:
     page, source = job
     try:
-        # A made-up site row has no registry rules: extract without them.
-        return extract_statement(page, source if isinstance(source, Source) else None)
+        # A made-up site row has no registry rules: extracted without them.
+        return process_page(page, source)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the import
         return Rejected("error", repr(exc))
 
@@ -177,23 +177,37 @@ def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Sou
     started = time.perf_counter()
     batch: list[Statement] = []
 
-    def flush() -> None:
-        if not batch and not resolve.unsynced:
-            return
-        now = datetime.now(UTC)
+    def write(statements: list[Statement], sources: list[Source | SiteSource]) -> None:
         with Session(engine) as session, session.begin():
-            if resolve.unsynced:
-                sync_sources(session, list(resolve.unsynced.values()), now)
-            summary.outcomes.update(archive_batch(session, batch))
-        resolve.synced |= set(resolve.unsynced)
-        resolve.unsynced.clear()
-        batch.clear()
+            if sources:
+                sync_sources(session, sources, datetime.now(UTC))
+            summary.outcomes.update(archive_batch(session, statements))
         if progress:
             progress(summary)
 
+    # Batches are written by one thread while this one keeps the workers
+    # fed: a batch's transaction takes about a second, which the workers
+    # would otherwise spend idle. One write at a time, in order; a failed
+    # write stops the import at the next batch.
+    writing: Future[None] | None = None
+
+    def flush() -> None:
+        nonlocal writing
+        if writing is not None:
+            writing.result()
+            writing = None
+        if not batch and not resolve.unsynced:
+            return
+        sources = list(resolve.unsynced.values())
+        resolve.synced |= set(resolve.unsynced)
+        resolve.unsynced.clear()
+        writing = writer.submit(write, batch.copy(), sources)
+        batch.clear()
+
     # fork: this command runs no reactor or threads, and forked workers
-    # start at once with everything imported.
-    with worker_pool(summary.workers) as pool:
+    # start at once with everything imported (the writer thread starts
+    # after the pool).
+    with worker_pool(summary.workers) as pool, ThreadPoolExecutor(1) as writer:
         jobs = _jobs(paths, resolve, summary)
         for result in bounded_map(pool, _extract, jobs, window=16 * summary.workers):
             if isinstance(result, Rejected):
@@ -202,6 +216,8 @@ def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Sou
             batch.append(result)
             if len(batch) >= BATCH:
                 flush()
-    flush()
+        flush()
+        if writing is not None:
+            writing.result()
     summary.seconds = time.perf_counter() - started
     return summary

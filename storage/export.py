@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from storage.archive import find_article as article_at
 from storage.models import Article, ArticleUrl, ArticleVersion, SourceRow, UTCDateTime
 from storage.search import SearchFilters, SearchQuery, filter_conditions, matching
+from storage.statements import statement_details
 
 FORMATS = ("jsonl", "csv", "parquet")
 # `country` is the source's; every other field is a column of `articles`.
@@ -100,6 +101,8 @@ def article_details(session: Session, article_id: int) -> dict[str, Any]:
     record["versions"] = session.scalar(
         select(func.count()).select_from(ArticleVersion)
         .where(ArticleVersion.article_id == article_id))
+    # Who said what: type, speakers, quotes, countries, translations, turns.
+    record.update(statement_details(session, article_id))
     return record
 
 

@@ -129,6 +129,13 @@ class Article(Base):
     # article belongs to, and its similarity to the cluster's first article.
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
     cluster_similarity: Mapped[float | None] = mapped_column(Float)
+    # What kind of statement the text is (crawler/enrich/types.py), the
+    # ministry's own document number, and the hash of the enrichment code
+    # and data that decided them and the rows of speakers, quotes, mentions,
+    # turns and translation_keys (NULL: never enriched).
+    statement_type: Mapped[str | None] = mapped_column(String(32), index=True)
+    document_number: Mapped[str | None] = mapped_column(String(64))
+    enricher_hash: Mapped[str | None] = mapped_column(String(16))
 
 
 class ArticleVersion(Base):
@@ -146,6 +153,66 @@ class ArticleVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     warc_file: Mapped[str | None] = mapped_column(String(512))
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Speaker(Base):
+    """An official a statement comes from, with the role held on its date."""
+
+    __tablename__ = "speakers"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: the main speaker
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+
+
+class Quote(Base):
+    """A direct quotation, in reading order, with its speaker when the text
+    attributes one."""
+
+    __tablename__ = "quotes"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    speaker: Mapped[str | None] = mapped_column(String(200), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    offset: Mapped[int] = mapped_column(Integer)  # character offset in the body
+
+
+class Mention(Base):
+    """A country a statement names (ISO 3166-1 alpha-2), and how often."""
+
+    __tablename__ = "mentions"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Turn(Base):
+    """A question, answer or remark of a briefing transcript."""
+
+    __tablename__ = "turns"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # question, answer, remark
+    speaker: Mapped[str | None] = mapped_column(String(200), index=True)
+    outlet: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class TranslationKey(Base):
+    """What language versions of one statement share (a document number,
+    an alternate-language link): articles with a key in common are
+    translations of each other (the ``translations`` view)."""
+
+    __tablename__ = "translation_keys"
+
+    key: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True,
+                                            index=True)
 
 
 class ArticleUrl(Base):

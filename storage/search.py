@@ -54,7 +54,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
-from storage.models import Article, SourceRow
+from storage.models import Article, Mention, SourceRow, Speaker
 from storage.query import QueryError
 
 ZWSP = "\u200b"
@@ -332,6 +332,9 @@ class SearchFilters:
     language: str | None = None
     since: date | None = None  # published on or after this day (UTC)
     until: date | None = None  # published on or before this day (UTC)
+    speaker: str | None = None  # part of a speaker's name, any case
+    statement_type: str | None = None
+    mentions: str | None = None  # a country the text names (ISO 3166 alpha-2)
 
 
 @dataclass(frozen=True)
@@ -410,6 +413,15 @@ def filter_conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
         conditions.append(Article.language == filters.language)
     if filters.country:
         conditions.append(SourceRow.country == filters.country.upper())
+    if filters.speaker:
+        conditions.append(Article.id.in_(select(Speaker.article_id).where(
+            func.lower(Speaker.name).contains(filters.speaker.strip().lower(),
+                                              autoescape=True))))
+    if filters.statement_type:
+        conditions.append(Article.statement_type == filters.statement_type)
+    if filters.mentions:
+        conditions.append(Article.id.in_(select(Mention.article_id).where(
+            Mention.country == filters.mentions.strip().upper())))
     if filters.since:
         conditions.append(Article.published_at >= datetime.combine(filters.since, time(), UTC))
     if filters.until:
@@ -582,10 +594,11 @@ class TrendPoint:
 
 def trend(session: Session, query: SearchQuery | str, by: str = "day", *,
           source: str | None = None, since: date | None = None, until: date | None = None,
-          per_source: bool = False) -> list[TrendPoint]:
+          per_source: bool = False, within: SearchFilters | None = None) -> list[TrendPoint]:
     """Statements matching the query per period (the ``article_periods``
     view), and their share of all statements of that period; periods with
-    statements but no match are there with 0."""
+    statements but no match are there with 0. ``within`` narrows both
+    counts (the share of a speaker's or a type's statements)."""
     if by not in PERIODS:
         raise ValueError(f"by must be one of {', '.join(PERIODS)}, not {by!r}")
     if isinstance(query, str):
@@ -602,6 +615,10 @@ def trend(session: Session, query: SearchQuery | str, by: str = "day", *,
     as_day = (lambda d: d.isoformat()) if _is_sqlite(session) else (lambda d: d)
     if source:
         stmt = stmt.where(periods.c.source == source)
+    if within is not None and (conditions := filter_conditions(within)):
+        stmt = stmt.where(periods.c.article_id.in_(
+            select(Article.id).join(SourceRow, SourceRow.key == Article.source)
+            .where(*conditions)))
     if since:
         stmt = stmt.where(periods.c.day >= as_day(since))
     if until:

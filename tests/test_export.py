@@ -45,7 +45,9 @@ SHOW_KEYS = ["id", "source", "source_name", "country", "url", "canonical_url", "
              "published_at", "author", "language", "section", "site_name", "body",
              "content_hash", "first_seen_at", "last_seen_at", "changed_at", "removed_at",
              "removed_reason", "warc_file", "warc_offset", "extractor", "extractor_hash",
-             "cluster_id", "cluster_similarity", "urls", "versions"]
+             "cluster_id", "cluster_similarity", "statement_type", "document_number",
+             "enricher_hash", "urls", "versions", "speakers", "quotes", "countries",
+             "translations", "turns"]
 
 
 def test_records_in_a_fixed_order_with_filters_and_a_query(demo: str):

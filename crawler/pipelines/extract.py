@@ -1,5 +1,5 @@
 """Fetched page in, clean statement out: a thin adapter around
-``extract_statement``.
+``process_page`` (extraction, then enrichment).
 
 trafilatura is CPU-bound (about 20 ms a page here) and would stall Twisted's
 reactor, and with it every download, if called inline. The pipeline hands
@@ -27,8 +27,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.extraction.draft import Rejected
-from crawler.extraction.extract import extract_statement
 from crawler.items import Fetch, FetchedPage, Statement
+from crawler.processing import process_page
 from crawler.workers import worker_pool
 
 logger = logging.getLogger(__name__)
@@ -105,14 +105,14 @@ class ExtractionPipeline:
     async def _run(self, page: FetchedPage, source: Any) -> Statement | Rejected:
         assert self.pool is not None
         try:
-            return await asyncio.wrap_future(self.pool.submit(extract_statement, page, source))
+            return await asyncio.wrap_future(self.pool.submit(process_page, page, source))
         except BrokenProcessPool:
             # A worker died (out of memory, a crash in lxml): count it, start
             # a fresh pool, and give the page one more chance.
             self.stats.inc_value("extract/worker_crash")
             logger.error("Extraction worker died on %s; restarting the pool", page.url)
             self.pool = ExtractionPool.replace_broken(self.workers)
-            return await asyncio.wrap_future(self.pool.submit(extract_statement, page, source))
+            return await asyncio.wrap_future(self.pool.submit(process_page, page, source))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):

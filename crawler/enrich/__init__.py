@@ -1,0 +1,108 @@
+"""Statement enrichment: type, speakers, quotes, countries, document number,
+translation keys and briefing turns of one archived text (issue 7).
+
+    from crawler.enrich import enrich
+    result = enrich(title=..., text=..., url=..., source_country="RU",
+                    source_kind="ministry", language="en", published=datetime(...))
+    result.to_dict()
+
+Pure functions over strings: no network, no database. The data files
+(officials.toml, countries.toml) are read once per process, on first use.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from crawler.enrich.attribution import attribute
+from crawler.enrich.countries import count_countries
+from crawler.enrich.documents import document_number, translation_keys
+from crawler.enrich.quotes import RawQuote, find_quotes
+from crawler.enrich.record import Enrichment, Mention, Quote, Speaker, Turn
+from crawler.enrich.turns import split_turns
+from crawler.enrich.types import STATEMENT_TYPES, classify
+
+__all__ = ["STATEMENT_TYPES", "Enrichment", "Mention", "Quote", "Speaker", "Turn", "enrich"]
+
+
+def enrich(*, title: str, text: str, url: str = "", source_country: str | None = None,
+           source_kind: str = "ministry", language: str | None = None,
+           section: str | None = None, published: datetime | date | None = None,
+           html: str | None = None) -> Enrichment:
+    """Enrich one statement. ``language`` is accepted for the callers' sake;
+    every rule runs on every text, since ministries mix languages (Chinese
+    names in English text, English titles over Russian text)."""
+    title, text = title or "", text or ""
+    day = published.date() if isinstance(published, datetime) else published
+    raw_quotes = find_quotes(text)
+    who = attribute(title, text, day, source_country, [(q.start - 1, q.end + 1) for q in raw_quotes])
+
+    paragraphs = [text[p.start:p.end] for p in who.segments.paragraphs]
+    raw_turns, transcript = ([], False)
+    if source_kind == "ministry":
+        raw_turns, transcript = split_turns(paragraphs, title, day, source_country)
+    statement_type = classify(title=title, text=text, url=url, section=section,
+                              source_kind=source_kind, has_turns=transcript)
+    who.promote_opening(statement_type)
+    who.promote_title_role(statement_type, title)
+    turns = tuple(Turn(i, *t) for i, t in enumerate(raw_turns)) if statement_type == "briefing" else ()
+
+    quotes = _attribute_quotes(raw_quotes, who)
+    speakers = [Speaker(s.official.name, who.role_of(s.official), s.official.country or None)
+                for s in who.ranked() if s.official.official]
+    for turn in turns:
+        if turn.kind != "question" and turn.speaker and all(s.name != turn.speaker for s in speakers):
+            speakers.append(_speaker_named(turn.speaker, who))
+    number = document_number(title, text)
+    return Enrichment(
+        statement_type=statement_type,
+        speakers=tuple(speakers),
+        quotes=tuple(quotes),
+        countries=count_countries(title, text),
+        source_country=source_country,
+        document_number=number,
+        translation_keys=translation_keys(url=url, html=html, number=number,
+                                          source_country=source_country),
+        turns=turns,
+    )
+
+
+def _speaker_named(name: str, who) -> Speaker:
+    from crawler.enrich.officials import registry
+
+    for official in registry().officials:
+        if official.name == name:
+            return Speaker(name, who.role_of(official), official.country)
+    return Speaker(name, None, who.source_country)
+
+
+def _attribute_quotes(raw_quotes: list[RawQuote], who) -> list[Quote]:
+    segments = who.segments
+    text = who.text
+    quotes: list[Quote] = []
+    previous: tuple[RawQuote, object] | None = None
+    for raw in raw_quotes:
+        first = segments.sentence_index(raw.start)
+        last = segments.sentence_index(max(raw.start, raw.end - 1))
+        # The sentence after the closing mark too: "“…,” the minister said."
+        # ends a sentence inside the quote when the quote itself has several.
+        after = segments.sentence_index(min(len(text) - 1, raw.end + 1))
+        speaker = next((who.speaker_of_sentence(i) for i in (first, last, after)
+                        if who.speaker_of_sentence(i) is not None), None)
+        if raw.is_name or (raw.short and (speaker is None or raw.cjk)):
+            continue
+        if speaker is None and first > 0:
+            before = segments.sentences[first - 1]
+            if text[before.start:before.end].rstrip().endswith((":", "：")):
+                speaker = who.speaker_of_sentence(first - 1)
+        if speaker is None and previous is not None and previous[1] is not None:
+            para = segments.paragraph_index(raw.start)
+            prev_para = segments.paragraph_index(previous[0].start)
+            opens = text[segments.paragraphs[para].start:raw.start].strip() in ("", "“", "«", '"', "„", "「")
+            if opens and para - prev_para == 1:
+                speaker = previous[1]
+        if speaker is not None:
+            who.credit_quote(speaker)
+        quotes.append(Quote(raw.text, speaker.name if speaker else None, raw.start))
+        previous = (raw, speaker)
+    return quotes

@@ -1,0 +1,514 @@
+"""Who speaks where in a text: official mentions, role phrases, pronouns and
+speech verbs, resolved to officials by name, by coreference and by date.
+
+The rules, in the order they are tried for a sentence with a speech verb
+("said", "заявил", "表示", "a déclaré", "sagte", "according to"):
+
+1. a name from officials.toml ("Лаврова", "王毅") is that person; a surname
+   shared by several (Clinton) goes to the one in office on the date, else
+   to the one whose full name the text also prints;
+2. "<Country-adjective> <role> <Name>" for a person not in the file
+   ("Jordanian Foreign Minister Ayman Safadi said") makes an ad-hoc official;
+3. a role phrase ("the minister", "глава МИД", "外交部发言人") is the last
+   official of that role family the text named, else the one person of that
+   family in office on the date in the country the phrase names or, failing
+   that, the source's country;
+4. a pronoun ("he", "он", "他") is the last speaker, else the last official.
+
+Of several candidates in a sentence the one nearest the verb speaks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from crawler.enrich.countries import gazetteer
+from crawler.enrich.lexicon import Lexicon, expand
+from crawler.enrich.officials import (
+    DEPUTY,
+    FOREIGN_MINISTER,
+    HEAD_OF_GOVERNMENT,
+    HEAD_OF_STATE,
+    SPOKESPERSON,
+    Official,
+    Term,
+    registry,
+    role_family,
+)
+from crawler.enrich.segments import Segments
+
+_FM, _SP, _DEP, _HS, _HG = FOREIGN_MINISTER, SPOKESPERSON, DEPUTY, HEAD_OF_STATE, HEAD_OF_GOVERNMENT
+
+# Role phrases per family. Russian ones carry case endings ({М}, {Ж}).
+_ROLE_FORMS: dict[str, list[str]] = {
+    _FM: [
+        "Foreign Minister", "foreign minister", "Minister of Foreign Affairs", "minister",
+        "Minister", "Secretary of State", "Secretary", "Foreign Secretary", "foreign secretary",
+        "External Affairs Minister", "EAM", "top diplomat", "chief diplomat", "Außenministerin",
+        "министр{М} иностранных дел", "Министр{М} иностранных дел", "министр{М}", "Министр{М}",
+        "глав{Ж} МИД", "глав{Ж} МИД России", "глав{Ж} российского МИД", "глав{Ж} внешнеполитического ведомства",
+        "глав{Ж} российской дипломатии", "госсекретар{ь,я,ю,ём,ем,е}", "Госсекретар{ь,я,ю,ём,ем,е}",
+        "外交部长", "外长", "部长", "国务卿", "外交大臣", "外務大臣", "外相", "大臣",
+        "ministre des Affaires étrangères", "ministre", "chef de la diplomatie",
+        "Außenminister", "Außenministerin", "Minister", "Ministerin", "Außenministers",
+    ],
+    _SP: [
+        "spokesperson", "Spokesperson", "spokesman", "Spokesman", "spokeswoman", "Spokeswoman",
+        "official representative", "Official Representative", "press secretary",
+        "официальн{ый,ого,ому,ым,ом} представител{ь,я,ю,ем,е}",
+        "Официальн{ый,ого,ому,ым,ом} представител{ь,я,ю,ем,е}", "представител{ь,я,ю,ем,е} МИД",
+        "外交部发言人", "发言人", "報道官", "porte-parole", "Sprecher", "Sprecherin",
+    ],
+    _DEP: [
+        "Deputy Foreign Minister", "deputy foreign minister", "Vice Foreign Minister",
+        "vice foreign minister", "Deputy Secretary of State", "Deputy Minister", "deputy minister",
+        "заместител{ь,я,ю,ем,е} министра иностранных дел", "Заместител{ь,я,ю,ем,е} министра иностранных дел",
+        "замминистра", "Замминистра", "замглав{Ж} МИД", "副外长", "副部长", "外務副大臣",
+    ],
+    _HS: ["President", "president", "президент{М}", "Президент{М}", "国家主席", "主席", "président",
+          "Präsident", "Bundespräsident"],
+    _HG: ["Prime Minister", "prime minister", "Premier", "premier", "Chancellor", "chancellor",
+          "премьер-министр{М}", "Премьер-министр{М}", "председател{ь,я,ю,ем} правительства",
+          "总理", "首相", "総理", "Premier ministre", "Premier Ministre", "Bundeskanzler",
+          "Bundeskanzlerin", "Kanzler", "Kanzlerin"],
+}
+
+_ZH_OPENING = re.compile(r"[，：,:]")
+_PRONOUNS = re.compile(r"\b(?:[Hh]e|[Ss]he|[Оо]н|[Оо]на|[Ii]l|[Ee]lle|[Ee]r)\b|他|她|彼女?")
+
+_SPEECH_VERBS = re.compile(
+    r"\b(?:said|says|say|told|tells|stated|states|noted|notes|stressed|stresses|emphasi[sz]ed|"
+    r"added|adds|warned|warns|declared|remarked|explained|insisted|argued|asserted|described|"
+    r"called|urged|underlined|underscored|pointed out|announced|commented|replied|answered|"
+    r"according to|wrote|accused|reiterated|"
+    r"заявил[аи]?|заявляет|сказал[аи]?|отметил[аи]?|подчеркнул[аи]?|добавил[аи]?|сообщил[аи]?|"
+    r"указал[аи]?|заметил[аи]?|призвал[аи]?|говорит|по словам|по мнению|пояснил[аи]?|"
+    r"констатировал[аи]?|назвал[аи]?|напомнил[аи]?|выразил[аи]?|"
+    r"a déclaré|a dit|a affirmé|a souligné|a ajouté|a indiqué|a estimé|déclare|selon|d'après|"
+    r"d’après|a expliqué|a rappelé|a assuré|"
+    r"sagte|sagt|erklärte|betonte|laut|fügte|kritisierte|warnte|forderte)\b"
+    r"|表示|指出|强调|说|称|介绍|回答|重申|认为|宣布|と述べ|と語っ|と強調|と表明|によると"
+    # Arabic, with the conjunctions و/ف written onto the verb: "وقال", "وأضاف".
+    r"|(?<!\w)[وف]?(?:قال|قالت|أكد|أكدت|أضاف|أضافت|صرح|صرحت|أوضح|أوضحت|أشار|أشارت|تابع|وفقا ل)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Candidate:
+    start: int
+    end: int
+    kind: str  # "name" | "role" | "pronoun"
+    official: Official | None = None
+    family: str | None = None
+    role_text: str | None = None
+
+
+@dataclass
+class SpeakerStats:
+    official: Official
+    role: str | None
+    first: int
+    in_title: bool = False
+    title_speaks: bool = False
+    attributions: int = 0
+    quotes: int = 0
+    mentions: int = 0
+
+
+@dataclass
+class Attribution:
+    """The speakers of one text; ``speaker_of_sentence`` answers quotes."""
+
+    text: str
+    segments: Segments
+    day: date | None
+    source_country: str | None
+    stats: dict[str, SpeakerStats] = field(default_factory=dict)
+    sentence_speaker: dict[int, Official] = field(default_factory=dict)
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def speaker_of_sentence(self, index: int) -> Official | None:
+        return self.sentence_speaker.get(index)
+
+    def credit_quote(self, official: Official) -> None:
+        self._stats(official, None).quotes += 1
+
+    def _stats(self, official: Official, role: str | None) -> SpeakerStats:
+        stats = self.stats.get(official.name)
+        if stats is None:
+            stats = self.stats[official.name] = SpeakerStats(official, role, len(self.text))
+        if role and not stats.role:
+            stats.role = role
+        return stats
+
+    def ranked(self) -> list[SpeakerStats]:
+        spoke = [s for s in self.stats.values() if s.in_title or s.attributions or s.quotes]
+        return sorted(spoke, key=lambda s: (-(5 * s.in_title + 3 * s.quotes + 2 * s.attributions
+                                               + 0.1 * s.mentions), s.first))
+
+    def promote_title_role(self, kind: str, title: str) -> None:
+        """A first-person text headed by a role ("外務大臣談話", "Statement by
+        the Foreign Secretary") is the holder's on its date."""
+        if kind not in _FIRST_PERSON or any(s.in_title for s in self.stats.values()):
+            return
+        for hit in _roles().finditer(title):
+            country = _country_near(title, hit.start, hit.end) or self.source_country
+            holders = registry().in_office(hit.value, country, self.day)
+            if len(holders) == 1:
+                self._stats(holders[0], holders[0].role_on(self.day)).in_title = True
+                return
+
+    def promote_opening(self, kind: str) -> None:
+        """The authors a text's head names: the parties in the opening
+        paragraph of a joint statement or a readout, and the person after a
+        byline cue ("Statement by …") in its first paragraph."""
+        if kind in _REPORTS:
+            # A report's headline names people it is about ("习近平主席致贺信",
+            # "Minister attends…"): they speak only if a verb in the headline
+            # or the body gives them words.
+            for stats in self.stats.values():
+                if stats.in_title and not stats.title_speaks and not stats.attributions:
+                    stats.in_title = False
+        if not self.segments.paragraphs:
+            return
+        first = self.segments.paragraphs[0]
+        if len(self.text[first.start:first.end].split()) <= 3 and len(self.segments.paragraphs) > 1:
+            # A label line ("Speech", "Press release") above the lead.
+            first = self.segments.paragraphs[1]
+        opening = self.text[first.start:first.end]
+        bylines = [m.end() for m in _BYLINE.finditer(opening)]
+        for cand in self.candidates:
+            if cand.official is None or cand.kind != "name" or cand.start >= first.end:
+                continue
+            offset = cand.start - first.start
+            if kind in _PARTIES or any(0 <= offset - end <= 60 for end in bylines):
+                self._stats(cand.official, cand.role_text).in_title = True
+
+    def role_of(self, official: Official) -> str | None:
+        stats = self.stats.get(official.name)
+        dated = official.role_on(self.day) if self.day else None
+        if dated:
+            return dated
+        if stats and stats.role:
+            return stats.role
+        return official.last_role_before(self.day)
+
+
+def _role_lexicon() -> Lexicon[str]:
+    forms: dict[str, str] = {}
+    for family, phrases in _ROLE_FORMS.items():
+        for phrase in phrases:
+            for word in expand(phrase):
+                forms.setdefault(word, family)
+    return Lexicon(forms)
+
+
+_ROLES: Lexicon[str] | None = None
+
+
+def _roles() -> Lexicon[str]:
+    global _ROLES
+    if _ROLES is None:
+        _ROLES = _role_lexicon()
+    return _ROLES
+
+
+def attribute(title: str, text: str, day: date | None, source_country: str | None,
+              quote_spans: Iterable[tuple[int, int]] = ()) -> Attribution:
+    segments = Segments(text)
+    result = Attribution(text, segments, day, source_country)
+    quoted = sorted(quote_spans)
+    names = _name_candidates(text, day)
+    roles = [c for c in _role_candidates(text) if not _inside(c.start, quoted)]
+    adhoc = _adhoc_candidates(text, day, source_country)
+    pronouns = [Candidate(m.start(), m.end(), "pronoun") for m in _PRONOUNS.finditer(text)
+                if not _inside(m.start(), quoted)]
+    names = [c for c in names if not _inside(c.start, quoted)]
+    # A role phrase right before a name describes it ("Foreign Minister Sergei
+    # Lavrov"): the name speaks, and the phrase gives the role when undated.
+    named_spans = sorted(names + adhoc, key=lambda c: c.start)
+    kept_roles = []
+    for role in roles:
+        follower = next((n for n in named_spans if 0 <= n.start - role.end <= 12), None)
+        if follower is not None and follower.official is not None:
+            follower.role_text = follower.role_text or _exact_role(text[role.start:role.end], follower.official)
+            continue
+        if any(n.start <= role.start < n.end for n in named_spans):
+            continue
+        kept_roles.append(role)
+    result.candidates = sorted(names + adhoc + kept_roles + pronouns, key=lambda c: c.start)
+
+    for cand in result.candidates:
+        if cand.official is not None:
+            result._stats(cand.official, cand.role_text).mentions += 1
+            result.stats[cand.official.name].first = min(result.stats[cand.official.name].first, cand.start)
+
+    last_official: Official | None = None
+    last_speaker: Official | None = None
+    holder: tuple[int, Official] | None = None
+    by_sentence: dict[int, list[Candidate]] = {}
+    for cand in result.candidates:
+        by_sentence.setdefault(segments.sentence_index(cand.start), []).append(cand)
+    for index, sentence in enumerate(segments.sentences):
+        cands = by_sentence.get(index, [])
+        verbs = [m for m in _SPEECH_VERBS.finditer(text, sentence.start, sentence.end)
+                 if not _inside(m.start(), quoted)]
+        resolved: list[tuple[Candidate, Official]] = []
+        for cand in cands:
+            official = _resolve(cand, result, last_official, last_speaker)
+            if official is not None:
+                resolved.append((cand, official))
+                if cand.kind != "pronoun":
+                    last_official = official
+        colon = text[sentence.start:sentence.end].rstrip().endswith((":", "："))
+        para = segments.paragraph_index(sentence.start)
+        if holder is not None and holder[0] == para:
+            # A Chinese paragraph opened by "X表示，" is X's to its end: a
+            # "习近平主席指出" inside it is X citing someone, not a new speaker.
+            result.sentence_speaker[index] = holder[1]
+            continue
+        if resolved and (verbs or colon or _starts_with_name_colon(text, sentence.start, resolved)):
+            anchor = verbs[0].start() if verbs else sentence.end
+            cand, speaker = min(resolved, key=lambda r: min(abs(r[0].start - anchor), abs(r[0].end - anchor)))
+            result.sentence_speaker[index] = speaker
+            result._stats(speaker, cand.role_text).attributions += 1
+            last_speaker = speaker
+            if (verbs and segments.paragraphs[para].start == sentence.start
+                    and _ZH_OPENING.match(text, verbs[0].end()) and verbs[0].start() - cand.end <= 2):
+                holder = (para, speaker)
+
+    # Headline case ("Russian Foreign Minister Warns Against…") makes every
+    # word look like a name: no ad-hoc officials from such a title.
+    title_adhoc = [] if _headline_case(title) else _adhoc_candidates(title, day, source_country)
+    title_speaks = bool(_SPEECH_VERBS.search(title) or re.search(r"^[^:：]{2,40}[:：]", title))
+    for cand in _name_candidates(title, day) + title_adhoc:
+        if cand.official is not None:
+            stats = result._stats(cand.official, cand.role_text)
+            stats.in_title = True
+            stats.title_speaks = title_speaks
+            stats.first = -1 if stats.first == len(text) else stats.first
+    return result
+
+
+def _headline_case(title: str) -> bool:
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", title) if len(w) > 3]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+# "Statement by Ambassador Barbara Woodward", "Rede von Moritz Leuenberger":
+# the person after such a cue at the head of a text is its author.
+_BYLINE = re.compile(r"\b(?:statement|speech|remarks|address|article|op-ed|message|interview|"
+                     r"rede|erklärung|gastbeitrag|discours|déclaration|tribune|entretien)\s+"
+                     r"(?:by|of|von|de|du)\b", re.IGNORECASE)
+# Kinds whose opening names the parties that speak in them.
+_PARTIES = {"joint statement", "readout"}
+_REPORTS = {"news report"}
+_FIRST_PERSON = {"statement", "comment", "speech", "op-ed", "interview", "media answer"}
+
+
+def _starts_with_name_colon(text: str, start: int, resolved: list[tuple[Candidate, Official]]) -> bool:
+    # "Lavrov: ..." or "王毅：..." speaker labels.
+    first = resolved[0][0]
+    return first.start - start < 3 and text[first.end:first.end + 2].lstrip()[:1] in (":", "：")
+
+
+def _inside(offset: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= offset < e for s, e in spans)
+
+
+def _exact_role(phrase: str, official: Official) -> str | None:
+    family = _roles().forms.get(phrase)
+    for term in official.terms:
+        if role_family(term.role) == family:
+            return term.role
+    return None
+
+
+def _name_candidates(text: str, day: date | None) -> list[Candidate]:
+    reg = registry()
+    hits = list(reg.names.finditer(text))
+    full = {reg.officials[i].name for h in hits for i in h.value if h.surface == reg.officials[i].name}
+    out = []
+    for hit in hits:
+        if not hit.value:
+            continue
+        people = [reg.officials[i] for i in hit.value]
+        if len(people) > 1:
+            people.sort(key=lambda o: (o.role_on(day) is None, o.name not in full))
+        out.append(Candidate(hit.start, hit.end, "name", people[0]))
+    return out
+
+
+def _adhoc_candidates(text: str, day: date | None, source_country: str | None = None) -> list[Candidate]:
+    reg = registry()
+    out: list[Candidate] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(name: str, start: int, end: int, role: str, country: str | None, official: bool = True) -> None:
+        if any(s < end and start < e for s, e in taken):
+            return
+        if reg.names.forms.get(name) is not None or any(h.value for h in reg.names.finditer(name)):
+            return  # a known official: the name lexicon has it
+        taken.append((start, end))
+        person = Official(name, country or "", (Term(role, date.min, None),) if role else (), official)
+        out.append(Candidate(start, end, "name", person, None, role or None))
+
+    for pattern in (_ROLE_NAME, _NAME_ROLE):
+        for match in pattern.finditer(text):
+            name = _clean_name(match.group("name"))
+            if name is None:
+                continue
+            role, country = _role_title(match.group("role"))
+            country = country or _country_near(text, match.start("role"), match.end("role"))
+            add(name, match.start("name"), match.start("name") + len(name), role, country or source_country)
+    for match in _ZH_NAME.finditer(text):
+        title = match.group("title")
+        role = next((en for zh, en in _ZH_ROLES if title.endswith(zh)), None)
+        country = _country_near(text, match.start("title"), match.start("title"))
+        add(match.group("name"), match.start("name"), match.end("name"), role or "", country or source_country,
+            role is not None)
+    return out
+
+
+# Titles of officials who are not in officials.toml, in running text:
+# "Crime Prevention Minister Jeremy Browne said", "said Nadia Cruz, the
+# ombudsman", "Jane Marriott, British High Commissioner, said", "Außenministerin
+# Karin Kneissl sagte". The role's country adjective gives the country.
+_ROLE_NOUN = (r"(?i:high commissioner|commissioner|ambassador|ombudsman|spokes(?:person|man|woman)|"
+              r"counsell?or|director(?:[- ]general)?|secretary(?:[- ]general)?|minister|chancellor|"
+              r"envoy|representative|premier|president|chair(?:man|woman)?|consul(?:[- ]general)?|"
+              r"außenminister(?:in)?|minister(?:in)?|botschafter(?:in)?|sprecher(?:in)?|"
+              r"bundeskanzler(?:in)?|staatssekretär(?:in)?|bundesrat|bundesrätin)")
+_HONORIFIC = r"(?:(?:Dr|Mr|Ms|Mrs|Senator|Sir|Dame|Lord|Baroness|H\.E|Herr|Frau|M|Mme)\.?\s+)*"
+_NAME_WORD = r"(?:[A-Z][a-zà-ÿāēīōū'’-]+|[A-Z]{2,}(?:-[A-Za-z]+)?|[A-Z][a-z]+-[a-z]+)"
+_NAME = _NAME_WORD + r"(?:\s+" + _NAME_WORD + r"){1,2}"
+_OF_PLACE = r"(?:\s+(?:of|for|to)\s+(?:the\s+)?[A-Z][\w-]*(?:\s+(?:of\s+)?[A-Z][\w-]*){0,3})?"
+_ROLE_NAME = re.compile(
+    r"(?P<role>(?:[A-Za-z][\w-]*\s+){0,3}?" + _ROLE_NOUN + r"\b" + _OF_PLACE + r"),?\s+" + _HONORIFIC
+    + r"(?P<name>" + _NAME + r")")
+_NAME_ROLE = re.compile(
+    _HONORIFIC + r"(?P<name>" + _NAME + r")(?:\s+[A-Z]{2,5})*,\s+(?:the\s+|a\s+)?"
+    r"(?P<role>(?:[\w-]+\s+){0,4}?" + _ROLE_NOUN + r"\b" + _OF_PLACE + r")\s*[,.;:]")
+# Postnominals and words that begin no name.
+_NOT_NAME = {"CMG", "OBE", "MBE", "CBE", "KCMG", "GCMG", "DCMG", "KBE", "DBE", "MP", "KC", "QC",
+             "The", "This", "That", "Foreign", "Minister", "Secretary", "President", "Prime", "State",
+             "Department", "Ministry", "Office", "Government", "Federal", "General", "Deputy", "Vice",
+             "Mr", "Ms", "Mrs", "Dr", "Senator", "On", "In", "At", "And", "But", "For", "With", "By"}
+_ROLE_STOP = {"the", "a", "an", "and", "said", "says", "told", "of", "by", "with", "to", "from", "as",
+              "that", "which", "who", "former", "new", "then", "its", "his", "her", "their", "our",
+              "der", "die", "des", "den", "und", "von", "statement", "speech", "remarks", "article",
+              "interview", "message", "address", "visit", "call"}
+_CANONICAL_ROLE = {
+    "minister for foreign affairs": "Foreign Minister", "minister of foreign affairs": "Foreign Minister",
+    "foreign minister": "Foreign Minister", "außenminister": "Foreign Minister",
+    "außenministerin": "Foreign Minister", "spokesman": "Spokesperson", "spokeswoman": "Spokesperson",
+    "spokesperson": "Spokesperson", "sprecher": "Spokesperson", "sprecherin": "Spokesperson",
+    "botschafter": "Ambassador", "botschafterin": "Ambassador", "bundeskanzler": "Chancellor",
+    "bundeskanzlerin": "Chancellor", "bundesrat": "Federal Councillor", "bundesrätin": "Federal Councillor",
+}
+
+
+def _clean_name(name: str) -> str | None:
+    words = re.sub(r"['’]s$", "", name).split()
+    while words and words[-1] in _NOT_NAME:
+        words.pop()
+    if len(words) < 2 or words[0] in _NOT_NAME or any(w in _NOT_NAME for w in words):
+        return None
+    if all(w.isupper() for w in words):
+        return None  # an acronym run, not a name
+    return " ".join(words)
+
+
+def _role_title(phrase: str) -> tuple[str, str | None]:
+    """"British High Commissioner to Pakistan" -> ("High Commissioner", "GB");
+    "Minister for Foreign Affairs of Japan" -> ("Foreign Minister", "JP")."""
+    words = phrase.split()
+    # The title begins after the last function word before the role noun:
+    # "Statement by Foreign Minister" -> "Foreign Minister".
+    head = next((i for i, w in enumerate(words) if re.fullmatch(_ROLE_NOUN, w.strip(",")) is not None), 0)
+    cut = max((i + 1 for i, w in enumerate(words[:head]) if w.lower() in _ROLE_STOP), default=0)
+    words = words[cut:]
+    # Cut a trailing "of/for/to <place>": the country of "of"/"for" is the
+    # official's own, that of "to" is the host's.
+    country = None
+    core = " ".join(words)
+    tail = re.search(r"\s+(of|for|to)\s+(?:the\s+)?(?P<place>[A-Z].*)$", core)
+    if tail and not re.match(r"(?i)foreign affairs\b", tail.group("place")):
+        if tail.group(1) != "to":
+            country = next((h.value[0] for h in gazetteer().hits(tail.group("place"))), None)
+        core = core[: tail.start()]
+    elif tail:
+        rest = re.search(r"\s+of\s+(?:the\s+)?(?P<place>[A-Z][^,]*)$", tail.group("place"))
+        if rest:
+            country = next((h.value[0] for h in gazetteer().hits(rest.group("place"))), None)
+            core = core[: len(core) - len(rest.group(0))]
+    kept = []
+    for word in core.split():
+        hit = next(iter(gazetteer().hits(word)), None)
+        if hit is not None and hit.end - hit.start == len(word):
+            country = country or hit.value[0]
+            continue
+        kept.append(word)
+    role = " ".join(kept)
+    canonical = _CANONICAL_ROLE.get(role.lower())
+    if canonical:
+        return canonical, country
+    return " ".join(w if w.isupper() else w[:1].upper() + w[1:] for w in kept), country
+
+
+# Chinese: "<title><name>表示/说" ("国际合作司副司长姚建廷说", "博士生泰勒斯表示").
+# Titles of officials are in _ZH_ROLES; other titles (技师, 博士生) make a
+# person whose quotes are theirs but who is no official speaker.
+_ZH_ROLES = [
+    ("公使衔参赞", "Minister-Counsellor"), ("副司长", "Deputy Director-General"), ("司长", "Director-General"),
+    ("副局长", "Deputy Director"), ("局长", "Director"), ("副部长", "Deputy Minister"), ("部长", "Minister"),
+    ("大使", "Ambassador"), ("参赞", "Counsellor"), ("公使", "Minister"), ("总领事", "Consul General"),
+    ("领事", "Consul"), ("发言人", "Spokesperson"), ("负责人", "Head"), ("副主任", "Deputy Director"),
+    ("主任", "Director"), ("秘书长", "Secretary-General"), ("代办", "Chargé d'Affaires"),
+    ("外长", "Foreign Minister"), ("外交部长", "Foreign Minister"), ("总统", "President"),
+    ("总理", "Prime Minister"), ("首相", "Prime Minister"), ("市长", "Mayor"), ("省长", "Governor"),
+]
+_ZH_NAME = re.compile(
+    r"(?P<title>[\u4e00-\u9fff]{0,6}(?:师|员|生|长|官|任|人|使|赞|事|家|授|理|席|办|相))"
+    r"(?P<name>[\u4e00-\u9fff]{2,3}|[\u4e00-\u9fff]{1,5}[·・][\u4e00-\u9fff]{1,6})"
+    r"(?=(?:表示|说|指出|强调|认为|介绍|称))")
+
+
+def _role_candidates(text: str) -> list[Candidate]:
+    return [Candidate(h.start, h.end, "role", family=h.value) for h in _roles().finditer(text)]
+
+
+def _country_near(text: str, start: int, end: int) -> str | None:
+    # "Russian Foreign Minister", "глава российского МИД", "中国外交部发言人",
+    # "министр иностранных дел России": a country named within a few words.
+    window_start = max(0, start - 30)
+    window = text[window_start:end + 25]
+    best: tuple[int, str] | None = None
+    for hit in gazetteer().hits(window):
+        distance = min(abs(window_start + hit.end - start), abs(window_start + hit.start - end))
+        if best is None or distance < best[0]:
+            best = (distance, hit.value[0])
+    return best[1] if best else None
+
+
+def _resolve(cand: Candidate, result: Attribution, last_official: Official | None,
+             last_speaker: Official | None) -> Official | None:
+    if cand.kind == "name":
+        return cand.official
+    if cand.kind == "pronoun":
+        return last_speaker or last_official
+    country = _country_near(result.text, cand.start, cand.end)
+    for stats in sorted(result.stats.values(), key=lambda s: -s.first):
+        if stats.first < cand.start:
+            official = stats.official
+            if role_family(result.role_of(official)) == cand.family and country in (None, official.country):
+                return official
+    in_office = registry().in_office(cand.family or "", country or result.source_country, result.day)
+    if len(in_office) == 1:
+        cand.role_text = in_office[0].role_on(result.day)
+        return in_office[0]
+    return None

@@ -1,0 +1,70 @@
+"""Countries a statement names, from countries.toml, counted."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from crawler.enrich.lexicon import Hit, Lexicon, expand
+from crawler.enrich.record import Mention
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    lexicon: Lexicon[tuple[str, ...]]
+    near_veto: dict[str, re.Pattern[str]]
+
+    def hits(self, text: str) -> list[Hit[tuple[str, ...]]]:
+        found = []
+        for hit in self.lexicon.finditer(text):
+            if not hit.value:  # a blocker such as "Latin America"
+                continue
+            veto = self.near_veto.get(hit.surface)
+            if veto and _overlaps(veto, text, hit):
+                continue
+            found.append(hit)
+        return found
+
+
+def _overlaps(pattern: re.Pattern[str], text: str, hit: Hit) -> bool:
+    # 40 characters each side hold any of the veto contexts ("Atlanta, Georgia").
+    lo = max(0, hit.start - 40)
+    for match in pattern.finditer(text, lo, min(len(text), hit.end + 40)):
+        if match.start() < hit.end and match.end() > hit.start:
+            return True
+    return False
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    raw = tomllib.loads(resources.files(__package__).joinpath("countries.toml").read_text("utf-8"))
+    forms: dict[str, tuple[str, ...]] = {}
+    for code, row in raw["countries"].items():
+        for lang in ("en", "ru", "zh", "fr", "de", "ja"):
+            for form in row.get(lang, []):
+                for word in expand(form):
+                    forms[word] = (code,)
+                    if word[:1].islower():
+                        # Sentence-initial adjectives: "Российская сторона", "Russische".
+                        forms.setdefault(word[0].upper() + word[1:], (code,))
+    for form, codes in raw.get("compounds", {}).items():
+        forms[form] = tuple(codes)
+    for form in raw.get("blockers", {}).get("forms", []):
+        for word in expand(form):
+            forms[word] = ()
+    veto = {form: re.compile("|".join(patterns)) for form, patterns in raw.get("near_veto", {}).items()}
+    return Gazetteer(Lexicon(forms), veto)
+
+
+def count_countries(*texts: str) -> tuple[Mention, ...]:
+    """Mentions per country over all ``texts`` (title and body), most first;
+    ties in code order so the result is stable."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for hit in gazetteer().hits(text or ""):
+            counts.update(set(hit.value))
+    return tuple(Mention(code, n) for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

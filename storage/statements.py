@@ -1,0 +1,84 @@
+"""Who said what, in which form, about whom: an article's enrichment rows.
+
+``store_enrichment`` replaces everything ``crawler/enrich`` decided about
+one article (its type and document number on the row; speakers, quotes,
+country mentions, briefing turns and translation keys in their tables) in
+the caller's transaction; ``statement_details`` reads it back for
+``demarche show``. Functions take a Session and never commit.
+
+The enrichment arrives as an object with the fields of
+``crawler.enrich.Enrichment``; storage does not import the crawler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Mention, Quote, Speaker, TranslationKey, Turn
+
+_ROW_TABLES = (Speaker, Quote, Mention, Turn, TranslationKey)
+
+
+def store_enrichment(session: Session, article_id: int, enrichment: Any, enricher_hash: str,
+                     *, new: bool = False) -> None:
+    """Replace the article's enrichment with ``enrichment``; ``new``: the
+    row was inserted in this transaction and has none to replace."""
+    session.execute(update(Article).where(Article.id == article_id).values(
+        statement_type=enrichment.statement_type, document_number=enrichment.document_number,
+        enricher_hash=enricher_hash))
+    if not new:
+        for table in _ROW_TABLES:
+            session.execute(delete(table).where(table.article_id == article_id))
+    rows: list[tuple[type, list[dict[str, Any]]]] = [
+        (Speaker, [{"position": n, "name": s.name, "role": s.role, "country": s.country}
+                   for n, s in enumerate(enrichment.speakers)]),
+        (Quote, [{"position": n, "speaker": q.speaker, "text": q.text, "offset": q.position}
+                 for n, q in enumerate(enrichment.quotes)]),
+        (Mention, [{"country": m.code, "count": m.count} for m in enrichment.countries]),
+        (Turn, [{"position": t.index, "kind": t.kind, "speaker": t.speaker, "outlet": t.outlet,
+                 "text": t.text} for t in enrichment.turns]),
+        # A key twice in one text would break the primary key.
+        (TranslationKey, [{"key": key} for key in dict.fromkeys(enrichment.translation_keys)]),
+    ]
+    for table, values in rows:
+        if values:
+            session.execute(insert(table), [{"article_id": article_id, **v} for v in values])
+
+
+def statement_details(session: Session, article_id: int) -> dict[str, Any]:
+    """The statement fields of ``demarche show``: type, speakers, quotes,
+    countries, document number, translations and briefing turns."""
+    article = session.get(Article, article_id)
+    assert article is not None, article_id
+
+    def rows(table: Any, order: tuple[Any, ...], *columns: str) -> list[dict[str, Any]]:
+        found = session.scalars(select(table).where(table.article_id == article_id)
+                                .order_by(*order))
+        return [{c: getattr(row, c) for c in columns} for row in found]
+
+    translations = session.execute(
+        select(Article.id, Article.language, Article.url)
+        .where(Article.id.in_(
+            select(TranslationKey.article_id)
+            .where(TranslationKey.key.in_(
+                select(TranslationKey.key).where(TranslationKey.article_id == article_id)),
+                TranslationKey.article_id != article_id)),
+            # Another language: the same key in the same language is a
+            # republication, not a translation.
+            Article.language.is_distinct_from(article.language))
+        .order_by(Article.id))
+    return {
+        "statement_type": article.statement_type,
+        "speakers": rows(Speaker, (Speaker.position,), "name", "role", "country"),
+        "quotes": rows(Quote, (Quote.position,), "speaker", "text"),
+        # Most named first.
+        "countries": [{"code": m["country"], "count": m["count"]} for m in rows(
+            Mention, (Mention.count.desc(), Mention.country), "country", "count")],
+        "document_number": article.document_number,
+        "translations": [{"id": i, "language": lang, "url": url} for i, lang, url in translations],
+        "turns": rows(Turn, (Turn.position,), "kind", "speaker", "outlet", "text"),
+    }
+
