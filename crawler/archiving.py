@@ -37,12 +37,12 @@ from storage.statements import store_enrichment
 
 
 def learned_lines(session: Session, source: str) -> dict[str, str]:
+    counts = line_counts(session, source, boilerplate.MIN_PAGES)
+    if not counts:
+        return {}  # most sources, most of the time: no need to count articles
     total = article_count(session, source)
-    return {
-        key: text
-        for key, (text, pages) in line_counts(session, source, boilerplate.MIN_PAGES).items()
-        if boilerplate.is_learned(pages, total)
-    }
+    return {key: text for key, (text, pages) in counts.items()
+            if boilerplate.is_learned(pages, total)}
 
 
 def remember(session: Session, fetch: Fetch) -> None:

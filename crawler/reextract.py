@@ -33,7 +33,7 @@ from crawler.archiving import learned_lines
 from crawler.extraction import boilerplate
 from crawler.extraction.draft import Rejected
 from crawler.items import FetchedPage, Statement
-from crawler.processing import enrich_statement, enricher_hash, process_page
+from crawler.processing import enrich_statement, enricher_hash, load_rules, process_page
 from crawler.sources import Source
 from crawler.warc_import import bounded_map
 from crawler.warcfiles import DAMAGE, read_response
@@ -149,6 +149,7 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
     jobs = [_Job(r.id, registry.get(r.source), r.source, resolve_warc(r.warc_file, warc_folder),
                  r.warc_offset) for r in rows]
     updates: list[tuple[int, Statement]] = []
+    load_rules()
     with worker_pool(summary.workers) as pool:
         for article_id, result in bounded_map(pool, _run, jobs, 16 * summary.workers):
             summary.examined += 1

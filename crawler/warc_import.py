@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from crawler.archiving import archive_batch
 from crawler.extraction.draft import Rejected
 from crawler.items import FetchedPage, Statement
-from crawler.processing import process_page
+from crawler.processing import load_rules, process_page
 from crawler.sources import Source
 from crawler.warcfiles import Damage, WarcResponse, iter_responses
 from crawler.workers import worker_pool
@@ -207,6 +207,7 @@ def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Sou
     # fork: this command runs no reactor or threads, and forked workers
     # start at once with everything imported (the writer thread starts
     # after the pool).
+    load_rules()
     with worker_pool(summary.workers) as pool, ThreadPoolExecutor(1) as writer:
         jobs = _jobs(paths, resolve, summary)
         for result in bounded_map(pool, _extract, jobs, window=16 * summary.workers):

@@ -18,13 +18,15 @@ is resolved in favour of the row already there instead of failing the batch.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -187,13 +189,19 @@ def _insert_article(
     session: Session, values: Mapping[str, Any], digest: str, seen_at: datetime
 ) -> int | None:
     """The new row's id, or None when the URL is taken (a concurrent insert)."""
-    stmt = (
-        dialect_insert(session)(Article)
-        .values(**values, content_hash=digest, first_seen_at=seen_at, last_seen_at=seen_at)
-        .on_conflict_do_nothing(index_elements=[Article.url])
-        .returning(Article.id)
-    )
-    return session.execute(stmt).scalar()
+    return session.execute(_insert_statement(session.get_bind().dialect.name), {
+        **values, "content_hash": digest, "first_seen_at": seen_at, "last_seen_at": seen_at,
+    }).scalar()
+
+
+@cache
+def _insert_statement(dialect: str) -> Any:
+    # Built once, with a parameter per column: building it per article cost
+    # as much as running it.
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    names = [*_ARTICLE_COLUMNS, "content_hash", "first_seen_at", "last_seen_at"]
+    return (insert(Article).values({name: bindparam(name) for name in names})
+            .on_conflict_do_nothing(index_elements=[Article.url]).returning(Article.id))
 
 
 def _came_back(article: Article, seen_at: datetime) -> None:
@@ -266,11 +274,31 @@ def find_article(
         .join(ArticleUrl, ArticleUrl.article_id == Article.id)
         .where(ArticleUrl.url == url_key(url), ArticleUrl.kind.in_(list(kinds)))
     ).first()
-    if found is not None:
+    if found is not None or not has_legacy_rows(session):
         return found
     return session.scalars(
         select(Article).where(Article.url.in_(spellings(url))).order_by(Article.id)
     ).first()
+
+
+# Archives known to have no article without an ``article_urls`` row. Every
+# write records its URL, so an archive without such rows never gets one
+# again, and the write path need not look for them (a query per article).
+_NO_LEGACY_ROWS: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def has_legacy_rows(session: Session) -> bool:
+    """Whether some article predates ``article_urls`` (it has no row there)."""
+    engine = session.get_bind()
+    if engine in _NO_LEGACY_ROWS:
+        return False
+    legacy = session.scalar(select(
+        select(Article.id)
+        .where(~select(ArticleUrl.url).where(ArticleUrl.article_id == Article.id).exists())
+        .exists()))
+    if not legacy:
+        _NO_LEGACY_ROWS.add(engine)  # type: ignore[arg-type]
+    return bool(legacy)
 
 
 def find_statement(
@@ -310,7 +338,7 @@ def _article_of_canonical(
         .join(ArticleUrl, ArticleUrl.article_id == Article.id)
         .where(ArticleUrl.url == url_key(canonical))
     ).all()
-    if not rows:
+    if not rows and has_legacy_rows(session):
         legacy = session.scalars(select(Article).where(Article.url.in_(spellings(canonical))))
         rows = [(article, "fetched") for article in legacy]
     for article, kind in rows:
@@ -380,20 +408,31 @@ def record_url(session: Session, url: str, article_id: int, kind: str,
     and later fetched is a URL the article was served at.
     """
     key = url_key(url)
-    stmt = dialect_insert(session)(ArticleUrl).values(
-        url=key, article_id=article_id, kind=kind, first_seen_at=seen_at)
+    session.execute(_record_url_statement(session.get_bind().dialect.name, kind),
+                    {"url": key, "article_id": article_id, "kind": kind, "first_seen_at": seen_at})
+    return session.execute(_URL_OWNER, {"url": key}).scalar_one()
+
+
+_URL_OWNER = select(ArticleUrl.article_id).where(ArticleUrl.url == bindparam("url"))
+
+
+@cache
+def _record_url_statement(dialect: str, kind: str) -> Any:
+    # Built once per kind: the write path records a URL or two per article,
+    # and building an upsert (its EXCLUDED alias above all) costs more than
+    # running it.
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    stmt = insert(ArticleUrl).values(url=bindparam("url"), article_id=bindparam("article_id"),
+                                     kind=bindparam("kind"),
+                                     first_seen_at=bindparam("first_seen_at"))
     weaker = {"fetched": ("redirect", "canonical"), "redirect": ("canonical",)}.get(kind, ())
-    if weaker:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[ArticleUrl.url],
-            set_={"kind": stmt.excluded.kind},
-            where=(ArticleUrl.article_id == stmt.excluded.article_id)
-            & ArticleUrl.kind.in_(weaker),
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[ArticleUrl.url])
-    session.execute(stmt)
-    return session.execute(select(ArticleUrl.article_id).where(ArticleUrl.url == key)).scalar_one()
+    if not weaker:
+        return stmt.on_conflict_do_nothing(index_elements=[ArticleUrl.url])
+    return stmt.on_conflict_do_update(
+        index_elements=[ArticleUrl.url],
+        set_={"kind": stmt.excluded.kind},
+        where=(ArticleUrl.article_id == stmt.excluded.article_id) & ArticleUrl.kind.in_(weaker),
+    )
 
 
 def _record_aliases(session: Session, article_id: int, redirected: str | None,

@@ -27,7 +27,8 @@ from functools import cache
 import numpy as np
 from datasketch import MinHash
 from datasketch.hashfunc import sha1_hash32
-from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.archive import dialect_insert
@@ -201,20 +202,12 @@ def index_article(
         return None
     lock_index(session)
     changed = _store(session, article_id, signature)
-    # OR of (band, bucket) pairs, not a row-value IN: SQLite scans the whole
-    # table for "(band, bucket) IN (VALUES ...)" but searches the primary
-    # key once per pair for this (EXPLAIN QUERY PLAN, SQLite 3.40).
-    sharing = or_(*(and_(MinhashBand.band == band, MinhashBand.bucket == bucket)
-                    for band, bucket in band_buckets(signature)))
+    params: dict[str, object] = {"article_id": article_id}
+    for band, bucket in band_buckets(signature):
+        params[f"bucket_{band}"] = bucket
     matches = {
         other: (cluster_id, score)
-        for other, cluster_id, stored in session.execute(
-            select(Article.id, Article.cluster_id, ArticleMinhash.signature)
-            .join(ArticleMinhash, ArticleMinhash.article_id == Article.id)
-            .where(Article.id != article_id,
-                   Article.id.in_(select(MinhashBand.article_id).where(sharing)))
-            .order_by(Article.id)
-        )
+        for other, cluster_id, stored in session.execute(_CANDIDATES, params)
         if len(stored) == len(signature)
         and (score := similarity(signature, stored)) >= THRESHOLD
     }
@@ -257,6 +250,22 @@ def index_article(
     cluster = session.get(Cluster, cluster_id)
     assert cluster is not None
     return ClusterResult(cluster_id, cluster.first_article_id, similarity_, cluster.size, found)
+
+
+# The indexed articles sharing a band bucket with an article, built once
+# (the write path asks it for every new text). An OR of (band, bucket)
+# pairs, not a row-value IN: SQLite scans the whole table for "(band,
+# bucket) IN (VALUES ...)" but searches the primary key once per pair for
+# this (EXPLAIN QUERY PLAN, SQLite 3.40).
+_CANDIDATES = (
+    select(Article.id, Article.cluster_id, ArticleMinhash.signature)
+    .join(ArticleMinhash, ArticleMinhash.article_id == Article.id)
+    .where(Article.id != bindparam("article_id"),
+           Article.id.in_(select(MinhashBand.article_id).where(or_(*(
+               and_(MinhashBand.band == band, MinhashBand.bucket == bindparam(f"bucket_{band}"))
+               for band in range(BANDS))))))
+    .order_by(Article.id)
+)
 
 
 def unindexed_articles(session: Session, after_id: int, limit: int) -> list[tuple[int, str]]:
@@ -307,16 +316,24 @@ def _store(session: Session, article_id: int, signature: bytes) -> bool:
         select(ArticleMinhash.signature).where(ArticleMinhash.article_id == article_id))
     if stored == signature:
         return False
-    insert = dialect_insert(session)(ArticleMinhash).values(article_id=article_id,
-                                                            signature=signature)
-    session.execute(insert.on_conflict_do_update(index_elements=[ArticleMinhash.article_id],
-                                                 set_={"signature": insert.excluded.signature}))
+    session.execute(_upsert_signature(session.get_bind().dialect.name),
+                    {"article_id": article_id, "signature": signature})
     session.execute(delete(MinhashBand).where(MinhashBand.article_id == article_id))
     session.execute(dialect_insert(session)(MinhashBand), [
         {"band": band, "bucket": bucket, "article_id": article_id}
         for band, bucket in band_buckets(signature)
     ])
     return True
+
+
+@cache
+def _upsert_signature(dialect: str):  # type: ignore[no-untyped-def]
+    # Built once: an upsert's EXCLUDED alias costs more to build than to run.
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    stmt = insert(ArticleMinhash).values(article_id=bindparam("article_id"),
+                                         signature=bindparam("signature"))
+    return stmt.on_conflict_do_update(index_elements=[ArticleMinhash.article_id],
+                                      set_={"signature": stmt.excluded.signature})
 
 
 def _set_cluster(session: Session, article_ids: list[int], cluster_id: int | None) -> None:

@@ -110,7 +110,8 @@ def warc_folder(settings) -> Path:  # type: ignore[no-untyped-def]
 
 
 class WarcRecordMiddleware:
-    def __init__(self, folder: Path, max_bytes: int) -> None:
+    def __init__(self, crawler: Crawler, folder: Path, max_bytes: int) -> None:
+        self.crawler = crawler
         self.folder = folder
         self.max_bytes = max_bytes
         self.files: dict[str, RotatingWarc] = {}
@@ -119,13 +120,13 @@ class WarcRecordMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("DEMARCHE_WARC_ENABLED", True):
             raise NotConfigured
-        middleware = cls(warc_folder(crawler.settings),
+        middleware = cls(crawler, warc_folder(crawler.settings),
                          crawler.settings.getint("DEMARCHE_WARC_MAX_MB", 512) * 1024 * 1024)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
-        name = getattr(spider, "name", "crawl")
+    def process_response(self, request: Request, response: Response) -> Response:
+        name = getattr(self.crawler.spider, "name", "crawl")
         if name not in self.files:
             prefix = f"{socket.gethostname()}-{name}"
             self.files[name] = RotatingWarc(self.folder, prefix, self.max_bytes)
@@ -134,10 +135,10 @@ class WarcRecordMiddleware:
         except OSError as exc:
             # A full disk must not stop the crawl; the article then has no
             # WARC record, which its row shows.
-            spider.crawler.stats.inc_value("warc/write_error")
+            self.crawler.stats.inc_value("warc/write_error")
             logger.error("Cannot write %s to WARC: %s", response.url, exc)
         else:
-            spider.crawler.stats.inc_value("warc/records")
+            self.crawler.stats.inc_value("warc/records")
         return response
 
     def spider_closed(self, spider: Spider) -> None:
