@@ -95,8 +95,8 @@ def archive_batch(
         learned = learned_lines(session, source)
         grew = False
         for statement in batch:
-            candidates = boilerplate.candidate_lines(statement.body)
-            fields = dataclasses.asdict(statement)
+            # Shallow: asdict would deep-copy the enrichment too.
+            fields = {f.name: getattr(statement, f.name) for f in dataclasses.fields(statement)}
             fields["body"] = boilerplate.strip_lines(statement.body, set(learned))
             outcome, article_id = store_article(
                 session, fields, seen_at=statement.fetched_at,
@@ -119,7 +119,9 @@ def archive_batch(
             if statement.fetch is not None and remember_fetches:
                 remember(session, statement.fetch)
             if outcome is Outcome.NEW:
-                record_lines(session, source, candidates, statement.fetched_at)
+                # Lines of the text as extracted, before learned ones went.
+                record_lines(session, source, boilerplate.candidate_lines(statement.body),
+                             statement.fetched_at)
                 grew = True
         if not grew:
             continue  # no new article: no line counted, none newly learned
