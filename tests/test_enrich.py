@@ -115,7 +115,15 @@ def test_seed_undated_still_resolves_the_minister() -> None:
     ("Об аккредитации журналистов на пресс-конференцию", None, "", "notice"),
     ("Italien: Reise- und Sicherheitshinweise", None, "", "notice"),
     ("Spokesperson's remarks on the situation in the Middle East", "Spokesperson's Remarks", "", "comment"),
-    ("Minister attends reception marking national day", None, "", "press release"),
+    # A ministry's news item about an event its people attend is a news report (README).
+    ("Minister attends reception marking national day", None, "", "news report"),
+    ("大使出席国庆招待会", None, "", "news report"),
+    ("Ministry opens a new consular office in Lyon", None, "", "press release"),
+    ("Prime Minister's New Year message", None, "", "statement"),
+    ("外交部长就地震向某国外长致慰问电", None, "", "statement"),
+    ("Entretien de la ministre avec Radio Example", None, "https://example.fr/article/x", "interview"),
+    ("Secretary Smith’s Call with the Foreign Minister of Ruritania", None, "", "readout"),
+    ("外務大臣会見記録", None, "", "briefing"),
 ])
 def test_ministry_statement_types(title: str, section: str | None, url: str, expected: str) -> None:
     result = enrich(title=title, text="The text of the statement.", url=url, source_kind="ministry",
@@ -442,3 +450,299 @@ def test_a_typical_article_takes_a_few_milliseconds() -> None:
     # Measured about 4 ms per 5,000 characters on a 2-core machine; 50 ms leaves
     # room for slow CI without hiding an accidental quadratic loop.
     assert per_article < 0.05
+
+
+# ---------------------------------------------------------------- rules added for the bench
+
+def test_label_line_and_opening_byline_give_the_type() -> None:
+    speech = enrich(title="Peace needs patience: UK statement at the Council",
+                    text="Speech\n\nStatement by Ambassador Clara Fenwick at the Council.\n\nThank you.",
+                    source_country="GB", source_kind="ministry", published=date(2023, 3, 1))
+    assert speech.statement_type == "speech"
+    assert [(s.name, s.role, s.country) for s in speech.speakers] == [("Clara Fenwick", "Ambassador", "GB")]
+    rede = enrich(title="Brücken statt Mauern", text="Bern, 1.5.2007 - Rede von Bundesrat Max Muster\n\nText.",
+                  source_country="CH", source_kind="ministry")
+    assert rede.statement_type == "speech"
+
+
+def test_agency_columns_and_interviews() -> None:
+    column = enrich(title="The Long Road Home", text="A columnist writes.", source_kind="agency",
+                    url="https://agency.example/columnists/2020-the-long-road/")
+    assert column.statement_type == "op-ed"
+    interview = enrich(title="Замминистра: диалог возможен",
+                       text="Замминистра рассказал в интервью агентству о переговорах.\n\n"
+                            "— Есть ли контакты?\n\n— Нет.\n\n— А что дальше?\n\n— Посмотрим.",
+                       source_kind="agency", source_country="RU")
+    assert interview.statement_type == "interview"
+
+
+def test_transcript_with_a_journalist_is_an_interview() -> None:
+    text = ("QUESTION: Mr. Secretary, will you travel next week?\n\n"
+            "SECRETARY BLINKEN: We are looking at that.\n\n"
+            "QUESTION: And the talks?\n\nSECRETARY BLINKEN: They continue.")
+    result = enrich(title="Secretary Antony J. Blinken With Jane Doe of Example News", text=text,
+                    source_country="US", source_kind="ministry", published=date(2023, 5, 1))
+    assert result.statement_type == "interview"
+    assert names(result) == ["Antony Blinken"]
+
+
+@pytest.mark.parametrize(("text", "name", "role", "country"), [
+    ("Public Ombudsman Lucia Ferrer said the report would be published.", "Lucia Ferrer", "Public Ombudsman", None),
+    ("“We will help,” said Lucia Ferrer, the ombudsman.", "Lucia Ferrer", "Ombudsman", None),
+    ("Tom Baxter, British High Commissioner to Kenya, said: the partnership matters.",
+     "Tom Baxter", "High Commissioner", "GB"),
+    ("Ms. TANAKA Hanako, Minister for Foreign Affairs of Japan, said the talks were useful.",
+     "TANAKA Hanako", "Foreign Minister", "JP"),
+    ("Außenministerin Erika Muster sagte, Europa müsse zusammenstehen.", "Erika Muster", "Foreign Minister", None),
+])
+def test_officials_not_in_the_data_file_by_their_title(text, name, role, country) -> None:
+    result = enrich(title="", text=text, source_kind="media", published=date(2024, 1, 1))
+    assert (result.speakers[0].name, result.speakers[0].role) == (name, role)
+    if country:
+        assert result.speakers[0].country == country
+
+
+def test_chinese_titled_speakers_and_private_persons() -> None:
+    text = ("“两国在这一领域的合作前景十分广阔。”某国驻华公使衔参赞李文明说，双方将加强交流。\n\n"
+            "“这对我们来说是一个难得的学习机会。”大学博士生张小林表示，他很期待。")
+    result = enrich(title="", text=text, source_kind="media", source_country="CN", published=date(2024, 1, 1))
+    assert names(result) == ["李文明"]
+    assert result.speakers[0].role == "Minister-Counsellor"
+    assert [q.speaker for q in result.quotes] == ["李文明", "张小林"]
+
+
+def test_nested_citation_in_a_chinese_paragraph_is_no_speaker() -> None:
+    text = "王毅表示，当前形势复杂。习近平主席指出，合作是唯一正确选择。中方愿同各方努力。"
+    result = enrich(title="", text=text, source_kind="ministry", source_country="CN", published=date(2024, 1, 1))
+    assert names(result) == ["Wang Yi"]
+
+
+def test_headline_mention_in_a_report_is_no_speaker() -> None:
+    result = enrich(title="习近平主席向论坛致贺信", text="论坛在北京开幕。与会代表认为，论坛意义重大。",
+                    source_kind="media", source_country="CN", published=date(2024, 4, 24))
+    assert result.speakers == ()
+
+
+def test_parties_of_a_joint_statement_and_title_role() -> None:
+    joint = enrich(title="Joint Statement on the Dialogue",
+                   text="External Affairs Minister Dr. S. Jaishankar and Foreign Minister of Ruritania "
+                        "Karl Ostmann met in Delhi.\n\nThe Ministers welcomed progress.",
+                   source_country="IN", source_kind="ministry", published=date(2023, 11, 1))
+    assert names(joint) == ["S. Jaishankar", "Karl Ostmann"]
+    danwa = enrich(title="地震について（外務大臣談話）", text="我が国は深い哀悼の意を表します。",
+                   source_country="JP", source_kind="ministry", published=date(2024, 2, 1))
+    assert names(danwa) == ["Yoko Kamikawa"]
+
+
+def test_arabic_speakers_and_verbs() -> None:
+    result = enrich(title="", text="وقال ديفيد كاميرون إن العقوبات رسالة واضحة.", source_kind="ministry",
+                    source_country="GB", published=date(2024, 1, 20))
+    assert names(result) == ["David Cameron"]
+
+
+def test_briefing_label_with_name_and_role() -> None:
+    text = ("Shri Randhir Jaiswal, Official Spokesperson: Good afternoon.\n\n"
+            "Reporter (Example TV): What is the response?\n\n"
+            "Shri Randhir Jaiswal, Official Spokesperson: We reject the comments.")
+    result = enrich(title="Transcript of Weekly Media Briefing by the Official Spokesperson", text=text,
+                    source_country="IN", source_kind="ministry", published=date(2024, 3, 1))
+    assert result.statement_type == "briefing"
+    assert names(result) == ["Randhir Jaiswal"]
+
+
+# ---------------------------------------------------------------- turns, labels and role words
+
+def speakers_of_quotes(result: Enrichment) -> list[tuple[str, str | None]]:
+    return [(q.text, q.speaker) for q in result.quotes]
+
+
+def test_an_answer_label_gives_the_floor_to_its_official_until_the_next_label() -> None:
+    text = ("Reuters: Fishing boats were turned back near the reef. What is your comment? "
+            "Lin Jian: The boats entered waters without permission. “They must leave the area at once "
+            "and respect our rules.” Kyodo: One more question on trade? “Trade talks will continue next "
+            "month in Tokyo,” a report said.")
+    result = enrich(title="Regular Press Conference", text=text, source_kind="ministry",
+                    source_country="CN", published=date(2024, 6, 3))
+    assert speakers_of_quotes(result) == [
+        ("They must leave the area at once and respect our rules.", "Lin Jian"),
+        ("Trade talks will continue next month in Tokyo", None)]
+
+
+def test_a_colon_before_a_quotation_mark_is_no_label_and_keeps_the_turn() -> None:
+    text = ("Вопрос: Как вы оцениваете переговоры по контролю над вооружениями?\n\n"
+            "С.А.Рябков: Мы не видим готовности к серьезному разговору.\n\n"
+            "Повторю: «Без учета наших интересов никакого диалога не будет».")
+    result = enrich(title="Ответ на вопрос СМИ", text=text, source_kind="ministry", source_country="RU",
+                    published=date(2024, 2, 1))
+    assert speakers_of_quotes(result) == [("Без учета наших интересов никакого диалога не будет",
+                                           "Sergei Ryabkov")]
+
+
+def test_an_unnamed_answer_label_is_the_official_of_the_title() -> None:
+    text = ("Вопрос (агентство «Пример»): Как вы оцениваете новые учения у наших границ? "
+            "Ответ: Мы следим за развитием событий. «Мы призываем соседей отказаться от провокаций и "
+            "вернуться к диалогу» – таков наш ответ.")
+    result = enrich(title="Брифинг официального представителя МИД России М.В.Захаровой", text=text,
+                    source_kind="ministry", source_country="RU", published=date(2024, 3, 5))
+    assert speakers_of_quotes(result)[0][1] == "Maria Zakharova"
+    dash = enrich(title="Entretien de M. Stéphane Séjourné avec Radio Exemple",
+                  text="Q - Faut-il envoyer des troupes ?\n\nR - Nous voulons la paix. « Nous ne céderons "
+                       "rien sur l'essentiel », voilà notre ligne.",
+                  source_kind="ministry", source_country="FR", published=date(2024, 3, 1))
+    assert speakers_of_quotes(dash) == [("Nous ne céderons rien sur l'essentiel", "Stéphane Séjourné")]
+
+
+def test_a_bracket_label_gives_the_floor_across_paragraphs() -> None:
+    text = ("【上川外務大臣】冒頭、私から一点申し上げます。\n\n"
+            "両国関係を強化し、「地域の平和と安定に一層貢献していきたい」と考えています。\n\n"
+            "【記者】ありがとうございます。「次の会談はいつになりますか」")
+    result = enrich(title="外務大臣会見記録", text=text, source_kind="ministry", source_country="JP",
+                    published=date(2024, 1, 16))
+    assert speakers_of_quotes(result)[0] == ("地域の平和と安定に一層貢献していきたい", "Yoko Kamikawa")
+    assert all(speaker is None for _, speaker in speakers_of_quotes(result)[1:])
+
+
+def test_a_family_name_alone_is_the_official_named_in_full_before() -> None:
+    text = ("Chinese Foreign Minister Wang Yi met reporters on Friday.\n\n"
+            "\"Dialogue remains the only way to settle the dispute,\" Wang told the reporters.")
+    result = enrich(title="FM meets press", text=text, source_kind="agency", source_country="CN",
+                    published=date(2024, 3, 8))
+    assert speakers_of_quotes(result) == [("Dialogue remains the only way to settle the dispute", "Wang Yi")]
+
+
+def test_according_to_her_and_the_diplomat_are_the_person_just_named() -> None:
+    text = ("«Это решение не останется без ответа», – заявила официальный представитель МИД России "
+            "М.В.Захарова.\n\nПо ее словам, «ответ будет соразмерным и своевременным».")
+    result = enrich(title="Комментарий", text=text, source_kind="ministry", source_country="RU",
+                    published=date(2024, 2, 6))
+    assert {speaker for _, speaker in speakers_of_quotes(result)} == {"Maria Zakharova"}
+    report = enrich(title="Рябков о ракетах",
+                    text=("Планы размещения ракет ведут к эскалации, заявил замглавы МИД России Сергей "
+                          "Рябков.\n\n«Такие шаги лишь обостряют ситуацию в регионе», — сказал дипломат."),
+                    source_kind="agency", source_country="RU", published=date(2023, 11, 3))
+    assert speakers_of_quotes(report) == [("Такие шаги лишь обостряют ситуацию в регионе", "Sergei Ryabkov")]
+
+
+def test_a_country_in_the_sentence_before_does_not_qualify_a_role() -> None:
+    text = ("Aid will reach refugees who fled to South Sudan.\n\nThe Foreign Secretary said:\n\n"
+            "“We will keep supporting everyone affected by this terrible war.”")
+    result = enrich(title="UK aid", text=text, source_kind="ministry", source_country="GB",
+                    published=date(2024, 9, 25))
+    assert speakers_of_quotes(result) == [("We will keep supporting everyone affected by this terrible war.",
+                                           "David Lammy")]
+
+
+def test_a_role_only_one_country_uses_is_that_countrys_official() -> None:
+    text = ("EAM will meet Foreign Minister Sergey Lavrov in Moscow. EAM said: “Our two countries share "
+            "a long and steady partnership.”")
+    result = enrich(title="Visit of External Affairs Minister", text=text, source_kind="ministry",
+                    source_country="IN", published=date(2023, 12, 20))
+    assert speakers_of_quotes(result)[0][1] == "S. Jaishankar"
+
+
+# ---------------------------------------------------------------- blockquotes
+
+BLOCKQUOTE_PAGE = """<html><body><h1>Sanctions</h1><p>The Foreign Secretary said:</p>
+<blockquote><p>These sanctions send a clear message to <a href="#">those</a> responsible.</p>
+<p>We will keep working with our allies to protect shipping.</p></blockquote>
+<blockquote><p>An epigraph that nobody introduces here at all.</p></blockquote></body></html>"""
+
+
+def test_blockquote_paragraphs_after_said_are_quotes_one_per_paragraph() -> None:
+    text = ("The Foreign Secretary said:\n\nThese sanctions send a clear message to those responsible.\n\n"
+            "We will keep working with our allies to protect shipping.\n\nOther news follows here.\n\n"
+            "An epigraph that nobody introduces here at all.")
+    result = enrich(title="Sanctions", text=text, source_kind="ministry", source_country="GB",
+                    published=date(2024, 3, 1), html=BLOCKQUOTE_PAGE)
+    assert speakers_of_quotes(result) == [
+        ("These sanctions send a clear message to those responsible.", "David Cameron"),
+        ("We will keep working with our allies to protect shipping.", "David Cameron")]
+    assert enrich(title="Sanctions", text=text, source_country="GB", published=date(2024, 3, 1)).quotes == ()
+
+
+def test_arabic_foreign_minister_said_colon_and_blockquote() -> None:
+    html = "<h1>عقوبات</h1><p>قال وزير الخارجية:</p><blockquote><p>سنواصل العمل مع حلفائنا لحماية الملاحة الدولية في المنطقة.</p></blockquote>"
+    text = "قال وزير الخارجية:\n\nسنواصل العمل مع حلفائنا لحماية الملاحة الدولية في المنطقة."
+    result = enrich(title="عقوبات", text=text, source_kind="ministry", source_country="GB",
+                    published=date(2024, 3, 1), html=html)
+    assert speakers_of_quotes(result) == [("سنواصل العمل مع حلفائنا لحماية الملاحة الدولية في المنطقة.",
+                                           "David Cameron")]
+
+
+# ---------------------------------------------------------------- document numbers in the page
+
+def test_document_number_from_the_page_when_the_text_has_none() -> None:
+    from crawler.enrich.documents import html_document_number
+
+    html = ('<html><head><script>var d = "111-01-01-2020";</script></head><body>'
+            '<a href="/doc/222-02-02-2021">x</a><h1>Comment</h1>'
+            '<p class="doc-number">345-06-07-2024</p><p>Text.</p></body></html>')
+    assert html_document_number(html) == "345-06-07-2024"
+    assert html_document_number("<p>12-34-56-2024</p>") is None  # no date
+    assert html_document_number("<h1>Title</h1><p>Press release No. 45/24</p>") == "45/24"
+    assert html_document_number("<p>Press release No. 45</p>") is None  # no headline to be under
+    result = enrich(title="Comment", text="The text names no number.", source_country="RU", html=html)
+    assert result.document_number == "345-06-07-2024"
+    assert "doc:RU:345-06-07-2024" in result.translation_keys
+    # A number in the text wins over the page's.
+    assert enrich(title="C", text="No. 1: 703-03-04-2012", html=html).document_number == "703-03-04-2012"
+
+
+# ---------------------------------------------------------------- fast scanners give the slow ones' answer
+
+def test_speech_verbs_are_whole_words_in_any_case() -> None:
+    from crawler.enrich.attribution import speech_verbs
+
+    text = "He SAID so. The unsaid part, according to her, was noted. Она заявила. 王毅表示。وقال الوزير"
+    found = [text[s:e] for s, e in speech_verbs(text)]
+    assert found == ["SAID", "according to", "noted", "заявила", "表示", "وقال"]
+
+
+def test_role_name_scan_matches_the_plain_regex() -> None:
+    from crawler.enrich.attribution import _ROLE_NAME, _role_name_matches
+
+    for text in ("Crime Prevention Minister Jeremy Browne said. Vice-Minister John Smith spoke, and "
+                 "British High Commissioner to Pakistan Jane Marriott and Subminister Anna Lee agreed.",
+                 "minister", "Ambassador  Mr.  Peter Long Short", ""):
+        assert [m.span() for m in _role_name_matches(text)] == [m.span() for m in _ROLE_NAME.finditer(text)]
+
+
+# ---------------------------------------------------------------- single quotes, titles, Arabic countries
+
+def test_single_curly_quotes_open_at_a_word_start_and_close_before_no_letter() -> None:
+    from crawler.enrich.quotes import find_quotes
+
+    text = ("The minister’s aide said: ‘We don’t accept these demands as they stand today.’ "
+            "Officials called it a ‘reset’. Rock ’n’ roll stays out.")
+    assert [q.text for q in find_quotes(text)] == [
+        "We don’t accept these demands as they stand today.", "reset"]
+    # A plural possessive ("the farmers’ demands") closes the quote early: a
+    # known limit of telling ’ the apostrophe from ’ the closing mark.
+    assert find_quotes("He said: ‘the farmers’ demands are fair.’")[0].text == "the farmers"
+
+
+def test_single_quotes_apostrophes_and_continued_paragraphs() -> None:
+    from crawler.enrich.quotes import find_quotes
+
+    text = ("Crime Prevention Minister Jeremy Browne said:\n\n‘Young people’s questions deserve straight "
+            "answers from people they trust.\n\n‘We will keep the helpline open every day of the year.’\n\n"
+            "The campaign’s adverts run for six months.")
+    assert [q.text for q in find_quotes(text)] == [
+        "Young people’s questions deserve straight answers from people they trust.",
+        "We will keep the helpline open every day of the year."]
+    result = enrich(title="Campaign", text=text, source_kind="ministry", source_country="GB",
+                    published=date(2013, 6, 1))
+    assert {q.speaker for q in result.quotes} == {"Jeremy Browne"}
+
+
+def test_quoted_headlines_and_show_titles_are_no_quotations() -> None:
+    text = ('A headline in a daily paper reads, "The Central Bank Is Rewriting What Money Means." '
+            'The show ‘Dancing on the Moon with the Stars’ returns. "We will not raise rates this year," '
+            'the governor said.')
+    result = enrich(title="Markets", text=text, source_kind="media")
+    assert [q.text for q in result.quotes] == ["We will not raise rates this year"]
+
+
+def test_arabic_country_names_with_attached_prefixes() -> None:
+    text = "فرضت المملكة المتحدة والولايات المتحدة عقوبات على قادة في اليمن، وللصين موقف آخر، وقال وزير في طهران"
+    assert codes(enrich(title="", text=text)) == {"GB", "US", "YE", "CN", "IR"}

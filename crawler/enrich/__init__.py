@@ -16,8 +16,8 @@ from datetime import date, datetime
 
 from crawler.enrich.attribution import attribute
 from crawler.enrich.countries import count_countries
-from crawler.enrich.documents import document_number, translation_keys
-from crawler.enrich.quotes import RawQuote, find_quotes
+from crawler.enrich.documents import document_number, html_document_number, translation_keys
+from crawler.enrich.quotes import RawQuote, blockquote_quotes, find_quotes
 from crawler.enrich.record import Enrichment, Mention, Quote, Speaker, Turn
 from crawler.enrich.turns import split_turns
 from crawler.enrich.types import STATEMENT_TYPES, classify
@@ -35,6 +35,9 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
     title, text = title or "", text or ""
     day = published.date() if isinstance(published, datetime) else published
     raw_quotes = find_quotes(text)
+    extra = blockquote_quotes(text, html, raw_quotes)
+    if extra:
+        raw_quotes = sorted(raw_quotes + extra, key=lambda q: q.start)
     who = attribute(title, text, day, source_country, [(q.start - 1, q.end + 1) for q in raw_quotes])
 
     paragraphs = [text[p.start:p.end] for p in who.segments.paragraphs]
@@ -53,7 +56,7 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
     for turn in turns:
         if turn.kind != "question" and turn.speaker and all(s.name != turn.speaker for s in speakers):
             speakers.append(_speaker_named(turn.speaker, who))
-    number = document_number(title, text)
+    number = document_number(title, text) or html_document_number(html)
     return Enrichment(
         statement_type=statement_type,
         speakers=tuple(speakers),
@@ -89,7 +92,7 @@ def _attribute_quotes(raw_quotes: list[RawQuote], who) -> list[Quote]:
         after = segments.sentence_index(min(len(text) - 1, raw.end + 1))
         speaker = next((who.speaker_of_sentence(i) for i in (first, last, after)
                         if who.speaker_of_sentence(i) is not None), None)
-        if raw.is_name or (raw.short and (speaker is None or raw.cjk)):
+        if raw.is_name or raw.is_title or (raw.short and (speaker is None or raw.cjk)):
             continue
         if speaker is None and first > 0:
             before = segments.sentences[first - 1]
@@ -98,7 +101,7 @@ def _attribute_quotes(raw_quotes: list[RawQuote], who) -> list[Quote]:
         if speaker is None and previous is not None and previous[1] is not None:
             para = segments.paragraph_index(raw.start)
             prev_para = segments.paragraph_index(previous[0].start)
-            opens = text[segments.paragraphs[para].start:raw.start].strip() in ("", "“", "«", '"', "„", "「")
+            opens = text[segments.paragraphs[para].start:raw.start].strip() in ("", "“", "«", '"', "„", "「", "‘")
             if opens and para - prev_para == 1:
                 speaker = previous[1]
         if speaker is not None:

@@ -13,20 +13,27 @@ The rules, in the order they are tried for a sentence with a speech verb
    official of that role family the text named, else the one person of that
    family in office on the date in the country the phrase names or, failing
    that, the source's country;
-4. a pronoun ("he", "он", "他") is the last speaker, else the last official.
+4. a pronoun ("he", "он", "他"), "the diplomat" / "дипломат" and the object
+   of "according to her" / "по ее словам" are the last speaker, else the
+   last official; an official's family name alone ("Wang told…") is the
+   official the text named in full before.
 
-Of several candidates in a sentence the one nearest the verb speaks.
+Of several candidates in a sentence the one nearest the verb speaks. A role
+phrase's country is the one named next to it in the same clause, or the one
+country that uses the phrase ("EAM": India). In transcripts and interviews a
+speaker label ("Lin Jian:", "【上川外務大臣】", "Ответ:", "R -") gives the
+floor to its official until the next label (``_TURN_LABEL``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from crawler.enrich.countries import gazetteer
-from crawler.enrich.lexicon import Lexicon, expand
+from crawler.enrich.lexicon import Lexicon, _trie_pattern, expand
 from crawler.enrich.officials import (
     DEPUTY,
     FOREIGN_MINISTER,
@@ -53,6 +60,7 @@ _ROLE_FORMS: dict[str, list[str]] = {
         "глав{Ж} российской дипломатии", "госсекретар{ь,я,ю,ём,ем,е}", "Госсекретар{ь,я,ю,ём,ем,е}",
         "外交部长", "外长", "部长", "国务卿", "外交大臣", "外務大臣", "外相", "大臣",
         "ministre des Affaires étrangères", "ministre", "chef de la diplomatie",
+        "وزير الخارجية", "ووزير الخارجية", "وزيرة الخارجية",
         "Außenminister", "Außenministerin", "Minister", "Ministerin", "Außenministers",
     ],
     _SP: [
@@ -76,25 +84,81 @@ _ROLE_FORMS: dict[str, list[str]] = {
           "Bundeskanzlerin", "Kanzler", "Kanzlerin"],
 }
 
-_ZH_OPENING = re.compile(r"[，：,:]")
-_PRONOUNS = re.compile(r"\b(?:[Hh]e|[Ss]he|[Оо]н|[Оо]на|[Ii]l|[Ee]lle|[Ee]r)\b|他|她|彼女?")
+# Role phrases only one country uses: "EAM" is India's minister whoever else
+# the text names.
+_ROLE_COUNTRY = {"External Affairs Minister": "IN", "EAM": "IN", "外務大臣": "JP", "外相": "JP",
+                 "外務副大臣": "JP"}
 
-_SPEECH_VERBS = re.compile(
-    r"\b(?:said|says|say|told|tells|stated|states|noted|notes|stressed|stresses|emphasi[sz]ed|"
-    r"added|adds|warned|warns|declared|remarked|explained|insisted|argued|asserted|described|"
-    r"called|urged|underlined|underscored|pointed out|announced|commented|replied|answered|"
-    r"according to|wrote|accused|reiterated|"
-    r"заявил[аи]?|заявляет|сказал[аи]?|отметил[аи]?|подчеркнул[аи]?|добавил[аи]?|сообщил[аи]?|"
-    r"указал[аи]?|заметил[аи]?|призвал[аи]?|говорит|по словам|по мнению|пояснил[аи]?|"
-    r"констатировал[аи]?|назвал[аи]?|напомнил[аи]?|выразил[аи]?|"
-    r"a déclaré|a dit|a affirmé|a souligné|a ajouté|a indiqué|a estimé|déclare|selon|d'après|"
-    r"d’après|a expliqué|a rappelé|a assuré|"
-    r"sagte|sagt|erklärte|betonte|laut|fügte|kritisierte|warnte|forderte)\b"
-    r"|表示|指出|强调|说|称|介绍|回答|重申|认为|宣布|と述べ|と語っ|と強調|と表明|によると"
-    # Arabic, with the conjunctions و/ف written onto the verb: "وقال", "وأضاف".
-    r"|(?<!\w)[وف]?(?:قال|قالت|أكد|أكدت|أضاف|أضافت|صرح|صرحت|أوضح|أوضحت|أشار|أشارت|تابع|وفقا ل)(?!\w)",
-    re.IGNORECASE,
-)
+_ZH_OPENING = re.compile(r"[，：,:]")
+# Pronouns, and words that stand for the person just named: "the diplomat",
+# "дипломат", and the object of "according to her", "по ее словам".
+# (The lookahead lets ``re`` skip to the letters a pronoun begins with.)
+_PRONOUNS = re.compile(r"(?=[HhSsОоIiEeДд])\b(?:[Hh]e|[Ss]he|[Оо]н|[Оо]на|[Ii]l|[Ee]lle|[Ee]r|"
+                       r"[Дд]ипломат(?:а|у|ом|е)?)\b")
+_CJK_PRONOUNS = re.compile(r"他|她|彼女?")
+_PRONOUN_PHRASES = re.compile(r"\b[Aa]ccording to (?P<obj>him|her)\b|\b[Пп]о (?P<ru>его|ее|её)(?= (?:словам|мнению))"
+                              r"|\b[Tt]he (?P<dip>diplomat)\b")
+
+
+def _pronoun_spans(text: str) -> list[tuple[int, int]]:
+    spans = [m.span() for m in _PRONOUNS.finditer(text)]
+    if _CJK_CHAR.search(text):
+        spans += [m.span() for m in _CJK_PRONOUNS.finditer(text)]
+        spans.sort()
+    if "ccording to h" in text or "ловам" in text or "нению" in text or "diplomat" in text:
+        spans += [m.span(m.lastgroup or 0) for m in _PRONOUN_PHRASES.finditer(text)]
+        spans.sort()
+    return spans
+
+# Speech verbs, matched as whole words in any case ("Said", "ЗАЯВИЛ"). They
+# are found in one pass over the text (``speech_verbs``), not per sentence:
+# the Latin and Cyrillic ones as a trie over the lower-cased text, which lets
+# ``re`` skip to the letters a verb can begin with.
+_VERB_WORDS = """
+said says say told tells stated states noted notes stressed stresses emphasised emphasized
+added adds warned warns declared remarked explained insisted argued asserted described
+called urged underlined underscored pointed_out announced commented replied answered
+according_to wrote accused reiterated
+заявил{,а,и} заявляет по_{его,ее,её,их}_словам по_{его,ее,её}_мнению сказал{,а,и} отметил{,а,и} подчеркнул{,а,и} добавил{,а,и} сообщил{,а,и}
+указал{,а,и} заметил{,а,и} призвал{,а,и} говорит по_словам по_мнению пояснил{,а,и}
+констатировал{,а,и} назвал{,а,и} напомнил{,а,и} выразил{,а,и}
+a_déclaré a_dit a_affirmé a_souligné a_ajouté a_indiqué a_estimé déclare selon d'après d’après
+a_expliqué a_rappelé a_assuré
+sagte sagt erklärte betonte laut fügte kritisierte warnte forderte
+""".split()
+_VERB_FORMS = [word for form in _VERB_WORDS for word in expand(form.replace("_", " "))]
+_VERBS_LOWER = re.compile(_trie_pattern(_VERB_FORMS) + r"\b")
+_VERBS_ANYCASE = re.compile(r"\b" + _trie_pattern(_VERB_FORMS) + r"\b", re.IGNORECASE)
+_VERBS_CJK = re.compile(r"表示|指出|强调|说|称|介绍|回答|重申|认为|宣布|と述べ|と語っ|と強調|と表明|によると")
+# Arabic, with the conjunctions و/ف written onto the verb: "وقال", "وأضاف".
+_VERBS_ARABIC = re.compile(r"(?<!\w)[وف]?(?:قال|قالت|أكد|أكدت|أضاف|أضافت|صرح|صرحت|أوضح|أوضحت|أشار|أشارت|"
+                           r"تابع|وفقا ل)(?!\w)")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_WORD_CHAR = re.compile(r"\w")
+
+
+def speech_verbs(text: str) -> list[tuple[int, int]]:
+    """Spans of the speech verbs in ``text``, in order."""
+    spans: list[tuple[int, int]] = []
+    lower = text.lower()
+    if len(lower) == len(text):
+        pos = 0
+        while (match := _VERBS_LOWER.search(lower, pos)) is not None:
+            start = match.start()
+            if start and _WORD_CHAR.match(lower, start - 1):
+                pos = start + 1  # inside a word: "unsaid"
+                continue
+            spans.append(match.span())
+            pos = match.end()
+    else:  # a letter whose lower case is longer ("İ") would shift the offsets
+        spans = [m.span() for m in _VERBS_ANYCASE.finditer(text)]
+    if _CJK_CHAR.search(text):
+        spans += [m.span() for m in _VERBS_CJK.finditer(text)]
+    if _ARABIC.search(text):
+        spans += [m.span() for m in _VERBS_ARABIC.finditer(text)]
+    spans.sort()
+    return spans
 
 
 @dataclass
@@ -225,8 +289,9 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
     names = _name_candidates(text, day)
     roles = [c for c in _role_candidates(text) if not _inside(c.start, quoted)]
     adhoc = _adhoc_candidates(text, day, source_country)
-    pronouns = [Candidate(m.start(), m.end(), "pronoun") for m in _PRONOUNS.finditer(text)
-                if not _inside(m.start(), quoted)]
+    names = sorted(names + _short_name_candidates(text, names), key=lambda c: c.start)
+    pronouns = [Candidate(start, end, "pronoun") for start, end in _pronoun_spans(text)
+                if not _inside(start, quoted)]
     names = [c for c in names if not _inside(c.start, quoted)]
     # A role phrase right before a name describes it ("Foreign Minister Sergei
     # Lavrov"): the name speaks, and the phrase gives the role when undated.
@@ -253,10 +318,15 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
     by_sentence: dict[int, list[Candidate]] = {}
     for cand in result.candidates:
         by_sentence.setdefault(segments.sentence_index(cand.start), []).append(cand)
+    verbs_by_sentence: dict[int, list[tuple[int, int]]] = {}
+    for verb in speech_verbs(text):
+        if not _inside(verb[0], quoted):
+            verbs_by_sentence.setdefault(segments.sentence_index(verb[0]), []).append(verb)
+    turn: Official | None = None  # who holds the floor after a speaker label
+    labelled: list[Official] = []
     for index, sentence in enumerate(segments.sentences):
         cands = by_sentence.get(index, [])
-        verbs = [m for m in _SPEECH_VERBS.finditer(text, sentence.start, sentence.end)
-                 if not _inside(m.start(), quoted)]
+        verbs = verbs_by_sentence.get(index, [])
         resolved: list[tuple[Candidate, Official]] = []
         for cand in cands:
             official = _resolve(cand, result, last_official, last_speaker)
@@ -264,6 +334,12 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
                 resolved.append((cand, official))
                 if cand.kind != "pronoun":
                     last_official = official
+        label = _TURN_LABEL.match(text, sentence.start, sentence.end)
+        if label is not None:
+            turn = _label_speaker(label, resolved, verbs, labelled, title, result)
+            if turn is not None and label.group("bracket") and index not in result.sentence_speaker:
+                result.sentence_speaker[index] = turn
+                result._stats(turn, None).attributions += 1
         colon = text[sentence.start:sentence.end].rstrip().endswith((":", "："))
         para = segments.paragraph_index(sentence.start)
         if holder is not None and holder[0] == para:
@@ -272,19 +348,21 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
             result.sentence_speaker[index] = holder[1]
             continue
         if resolved and (verbs or colon or _starts_with_name_colon(text, sentence.start, resolved)):
-            anchor = verbs[0].start() if verbs else sentence.end
+            anchor = verbs[0][0] if verbs else sentence.end
             cand, speaker = min(resolved, key=lambda r: min(abs(r[0].start - anchor), abs(r[0].end - anchor)))
             result.sentence_speaker[index] = speaker
             result._stats(speaker, cand.role_text).attributions += 1
             last_speaker = speaker
             if (verbs and segments.paragraphs[para].start == sentence.start
-                    and _ZH_OPENING.match(text, verbs[0].end()) and verbs[0].start() - cand.end <= 2):
+                    and _ZH_OPENING.match(text, verbs[0][1]) and verbs[0][0] - cand.end <= 2):
                 holder = (para, speaker)
+        if turn is not None and index not in result.sentence_speaker:
+            result.sentence_speaker[index] = turn
 
     # Headline case ("Russian Foreign Minister Warns Against…") makes every
     # word look like a name: no ad-hoc officials from such a title.
     title_adhoc = [] if _headline_case(title) else _adhoc_candidates(title, day, source_country)
-    title_speaks = bool(_SPEECH_VERBS.search(title) or re.search(r"^[^:：]{2,40}[:：]", title))
+    title_speaks = bool(speech_verbs(title) or re.search(r"^[^:：]{2,40}[:：]", title))
     for cand in _name_candidates(title, day) + title_adhoc:
         if cand.official is not None:
             stats = result._stats(cand.official, cand.role_text)
@@ -292,6 +370,79 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
             stats.title_speaks = title_speaks
             stats.first = -1 if stats.first == len(text) else stats.first
     return result
+
+
+# Speaker labels in transcripts and interviews: "Lin Jian: …", "毛宁：…",
+# "【上川外務大臣】…", "Вопрос (агентство «Киодо»): …", "Ответ: …", "Q - …"
+# / "R - …". A label naming an official gives the floor to that official:
+# the sentences after it that name no speaker of their own are theirs, across
+# paragraphs, up to the next label. An answer label without a name gives it
+# to the last labelled official, else to the official the title names, else
+# to the spokesperson in office. Any other label (a question, an outlet)
+# ends the turn. A colon before a quotation mark ("Повторю: «…»", "I said
+# it before: “…”") introduces a quote and is no label.
+_TURN_LABEL = re.compile(
+    r"\s*(?:【(?P<bracket>[^】\n]{1,30})】"
+    r"|(?P<label>[^\s:：!?。？！][^:：\n!?。？！]{0,59}?)\s*[:：](?!\s*[“«\"„「‘『])"
+    r"|(?P<dash>[QR])\s*[-–—]\s)")
+_ANSWER_LABELS = {"a", "answer", "答", "ответ", "antwort", "réponse", "reponse", "r"}
+
+
+def _label_speaker(label: re.Match[str], resolved: list[tuple[Candidate, Official]],
+                   verbs: list[tuple[int, int]], labelled: list[Official], title: str,
+                   result: Attribution) -> Official | None:
+    group = label.lastgroup or "label"
+    lo, hi = label.span(group)
+    if any(lo <= v[0] < hi for v in verbs):
+        return None  # "Lavrov said: …" is an attribution, not a label
+    named = [o for c, o in resolved if c.kind == "name" and lo <= c.start < hi and o.official]
+    if named:
+        labelled.append(named[0])
+        return named[0]
+    key = label.group(group).strip().lower().rstrip(".")
+    if key not in _ANSWER_LABELS:
+        return None
+    if labelled:
+        return labelled[-1]
+    for cand in _name_candidates(title, result.day):
+        if cand.official is not None and cand.official.official:
+            return cand.official
+    in_office = registry().in_office(SPOKESPERSON, result.source_country, result.day)
+    return in_office[0] if len(in_office) == 1 else None
+
+
+# Chinese and Korean names put the family name first: "Wang Yi" is "Wang"
+# on second mention, "Antony Blinken" is "Blinken".
+_FAMILY_NAME_FIRST = {"CN", "KP", "KR", "TW"}
+
+
+def _short_name_candidates(text: str, names: list[Candidate]) -> list[Candidate]:
+    """An official's family name alone ("Wang told a press conference"),
+    after the text printed the full name, when the names file has no such
+    short form."""
+    reg = registry()
+    shorts: dict[str, tuple[int, Official]] = {}
+    for cand in names:
+        official = cand.official
+        if official is None or text[cand.start:cand.end] != official.name:
+            continue
+        words = official.name.split()
+        if len(words) < 2:
+            continue
+        short = words[0] if official.country in _FAMILY_NAME_FIRST else words[-1]
+        if len(short) >= 3 and short[0].isupper() and short not in reg.names.forms:
+            if short in shorts and shorts[short][1] is not official:
+                shorts[short] = (len(text), official)  # two officials share it: neither
+            else:
+                shorts.setdefault(short, (cand.end, official))
+    out = []
+    taken = [(c.start, c.end) for c in names]
+    for short, (after, official) in shorts.items():
+        for match in re.finditer(r"(?<![\w-])" + re.escape(short) + r"(?![\w-])(?!\s+[A-Z])", text[after:]):
+            start = after + match.start()
+            if not any(s <= start < e for s, e in taken):
+                out.append(Candidate(start, start + len(short), "name", official))
+    return out
 
 
 def _headline_case(title: str) -> bool:
@@ -357,15 +508,15 @@ def _adhoc_candidates(text: str, day: date | None, source_country: str | None = 
         person = Official(name, country or "", (Term(role, date.min, None),) if role else (), official)
         out.append(Candidate(start, end, "name", person, None, role or None))
 
-    for pattern in (_ROLE_NAME, _NAME_ROLE):
-        for match in pattern.finditer(text):
+    for matches in (_role_name_matches(text), _NAME_ROLE.finditer(text)):
+        for match in matches:
             name = _clean_name(match.group("name"))
             if name is None:
                 continue
             role, country = _role_title(match.group("role"))
             country = country or _country_near(text, match.start("role"), match.end("role"))
             add(name, match.start("name"), match.start("name") + len(name), role, country or source_country)
-    for match in _ZH_NAME.finditer(text):
+    for match in _ZH_NAME.finditer(text) if _CJK_CHAR.search(text) else ():
         title = match.group("title")
         role = next((en for zh, en in _ZH_ROLES if title.endswith(zh)), None)
         country = _country_near(text, match.start("title"), match.start("title"))
@@ -391,8 +542,57 @@ _ROLE_NAME = re.compile(
     r"(?P<role>(?:[A-Za-z][\w-]*\s+){0,3}?" + _ROLE_NOUN + r"\b" + _OF_PLACE + r"),?\s+" + _HONORIFIC
     + r"(?P<name>" + _NAME + r")")
 _NAME_ROLE = re.compile(
-    _HONORIFIC + r"(?P<name>" + _NAME + r")(?:\s+[A-Z]{2,5})*,\s+(?:the\s+|a\s+)?"
+    # Every match begins with a capital: the lookahead spares trying the
+    # honorifics at every other character.
+    r"(?=[A-Z])" + _HONORIFIC + r"(?P<name>" + _NAME + r")(?:\s+[A-Z]{2,5})*,\s+(?:the\s+|a\s+)?"
     r"(?P<role>(?:[\w-]+\s+){0,4}?" + _ROLE_NOUN + r"\b" + _OF_PLACE + r")\s*[,.;:]")
+# _ROLE_NOUN is case-insensitive throughout: searched in lower-cased text
+# without the flag, which ``re`` runs several times faster.
+_ROLE_NOUN_LOWER = re.compile(_ROLE_NOUN.removeprefix("(?i:").removesuffix(")"))
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _role_name_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_ROLE_NAME.finditer(text)`` without trying the pattern at every
+    character. A match holds a role noun and starts at the noun or at a word
+    at most three words before it (a word in the middle of an ASCII word is
+    never the leftmost start), so only those places are tried."""
+    lower = text.lower()
+    if len(lower) != len(text):
+        yield from _ROLE_NAME.finditer(text)
+        return
+    pos = tried = 0
+    while (noun := _ROLE_NOUN_LOWER.search(lower, max(pos, tried))) is not None:
+        q = noun.start()
+        match = None
+        for start in range(max(pos, tried, _three_words_back(text, q)), q + 1):
+            if start != q and start != pos and not (
+                    _ASCII_LETTER.match(text, start) and not _ASCII_LETTER.match(text, start - 1)):
+                continue
+            match = _ROLE_NAME.match(text, start)
+            if match is not None:
+                break
+        if match is None:
+            tried = q + 1
+            continue
+        yield match
+        pos = match.end()
+
+
+def _three_words_back(text: str, index: int) -> int:
+    # The start of the third run of non-space characters before the one
+    # ``index`` is in.
+    i = index
+    while i > 0 and not text[i - 1].isspace():
+        i -= 1
+    for _ in range(3):
+        while i > 0 and text[i - 1].isspace():
+            i -= 1
+        while i > 0 and not text[i - 1].isspace():
+            i -= 1
+    return i
+
+
 # Postnominals and words that begin no name.
 _NOT_NAME = {"CMG", "OBE", "MBE", "CBE", "KCMG", "GCMG", "DCMG", "KBE", "DBE", "MP", "KC", "QC",
              "The", "This", "That", "Foreign", "Minister", "Secretary", "President", "Prime", "State",
@@ -482,11 +682,20 @@ def _role_candidates(text: str) -> list[Candidate]:
     return [Candidate(h.start, h.end, "role", family=h.value) for h in _roles().finditer(text)]
 
 
+_CLAUSE_END = re.compile(r"[!?;:\n。，；：！？]|[a-zа-яё]\.\s|,\s")
+
+
 def _country_near(text: str, start: int, end: int) -> str | None:
     # "Russian Foreign Minister", "глава российского МИД", "中国外交部发言人",
     # "министр иностранных дел России": a country named within a few words.
     window_start = max(0, start - 30)
-    window = text[window_start:end + 25]
+    # Not across a sentence or clause end: "…fled to South Sudan. The
+    # Foreign Secretary said" names no Sudanese minister.
+    for stop in _CLAUSE_END.finditer(text, window_start, start):
+        window_start = stop.end()
+    window_end = min(len(text), end + 25)
+    stop = _CLAUSE_END.search(text, end, window_end)
+    window = text[window_start:stop.start() if stop else window_end]
     best: tuple[int, str] | None = None
     for hit in gazetteer().hits(window):
         distance = min(abs(window_start + hit.end - start), abs(window_start + hit.start - end))
@@ -501,7 +710,7 @@ def _resolve(cand: Candidate, result: Attribution, last_official: Official | Non
         return cand.official
     if cand.kind == "pronoun":
         return last_speaker or last_official
-    country = _country_near(result.text, cand.start, cand.end)
+    country = _ROLE_COUNTRY.get(result.text[cand.start:cand.end]) or _country_near(result.text, cand.start, cand.end)
     for stats in sorted(result.stats.values(), key=lambda s: -s.first):
         if stats.first < cand.start:
             official = stats.official

@@ -39,15 +39,28 @@ def _overlaps(pattern: re.Pattern[str], text: str, hit: Hit) -> bool:
     return False
 
 
+# Arabic writes "and", "in", "for" onto the next word: وروسيا, بالصين, للصين
+# (ل + الصين), وللصين.
+_AR_PREFIXES = ("", "و", "ب", "ف", "ل", "وب", "ول", "فب", "ك")
+
+
+def arabic_clitics(word: str) -> list[str]:
+    if word.startswith("ال"):
+        rest = word[2:]
+        return [p + word for p in _AR_PREFIXES if p not in ("ل", "ول")] + ["لل" + rest, "ولل" + rest]
+    return [p + word for p in _AR_PREFIXES]
+
+
 @cache
 def gazetteer() -> Gazetteer:
     raw = tomllib.loads(resources.files(__package__).joinpath("countries.toml").read_text("utf-8"))
     forms: dict[str, tuple[str, ...]] = {}
     for code, row in raw["countries"].items():
-        for lang in ("en", "ru", "zh", "fr", "de", "ja"):
+        for lang in ("en", "ru", "zh", "fr", "de", "ja", "ar"):
             for form in row.get(lang, []):
                 for word in expand(form):
-                    forms[word] = (code,)
+                    for variant in arabic_clitics(word) if lang == "ar" else (word,):
+                        forms[variant] = (code,)
                     if word[:1].islower():
                         # Sentence-initial adjectives: "Российская сторона", "Russische".
                         forms.setdefault(word[0].upper() + word[1:], (code,))

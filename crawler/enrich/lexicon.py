@@ -96,6 +96,23 @@ _WORD_CHAR = re.compile(r"\w")
 _KATAKANA = re.compile("[\u30a0-\u30ff]")
 
 
+_LAST_TOKENS: tuple[str, list[tuple[int, str]]] = ("", [])
+
+
+def _tokens(text: str) -> list[tuple[int, str]]:
+    """The words of ``text`` with their offsets. The names, roles and
+    countries lexicons all scan the same article, so the last text's words
+    are kept for the next lexicon."""
+    global _LAST_TOKENS
+    if len(text) < 500:  # a title or a window: not worth keeping
+        return [(m.start(), m.group()) for m in _WORD.finditer(text)]
+    last_text, tokens = _LAST_TOKENS
+    if last_text is not text and last_text != text:
+        tokens = [(m.start(), m.group()) for m in _WORD.finditer(text)]
+        _LAST_TOKENS = (text, tokens)
+    return tokens
+
+
 class Lexicon(Generic[V]):
     """Literal forms mapped to values, found longest-first in a text.
 
@@ -144,12 +161,9 @@ class Lexicon(Generic[V]):
             self._patterns.append((re.compile(_trie_pattern(other)), None))
 
     def _word_hits(self, text: str) -> Iterator[tuple[int, int]]:
-        for word in _WORD.finditer(text):
-            candidates = self._by_first_word.get(word.group(0))
-            if not candidates:
-                continue
-            start = word.start()
-            for form in candidates:
+        by_first = self._by_first_word
+        for start, word in [token for token in _tokens(text) if token[1] in by_first]:
+            for form in by_first[word]:
                 end = start + len(form)
                 if text.startswith(form, start) and not _WORD_CHAR.match(text, end):
                     yield start, end

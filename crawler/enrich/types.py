@@ -24,7 +24,9 @@ The taxonomy (the exact values of ``Enrichment.statement_type``):
 - ``press release``: a ministry's news item about its own activity, in the
   third person ("Press release", "Communiqué", "Pressemitteilung"); also the
   default for a ministry page with no other cue.
-- ``news report``: a media or agency article about what officials said or did.
+- ``news report``: a media or agency article about what officials said or did;
+  also a ministry's own news item about an event its people attend ("出席…",
+  "Minister attends…").
   Every page of a non-ministry source is one, unless its title marks it as an
   interview or an op-ed by an official.
 - ``notice``: a practical announcement (accreditation, travel advice, office
@@ -68,7 +70,7 @@ _RULES: list[tuple[str, re.Pattern[str], re.Pattern[str] | None]] = [
      re.compile(r"op-ed|/opinions?/|/columnists?/|/commentary/", _I)),
     ("speech", re.compile(
         # Chinese "的讲话/演讲/致辞" is the text itself; "出席…并发表演讲" is a
-        # news item about it, a press release.
+        # news item about it, a news report.
         r"speech|remarks (?:by|at|to)|address(?:es)? (?:by|at|to)|keynote|выступлени|"
         r"的(?:主旨|书面|视频)?(?:讲话|演讲|致辞)|"
         r"\brede\b|discours|演説|挨拶|（全文）|\(full text\)", _I),
