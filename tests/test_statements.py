@@ -67,8 +67,8 @@ def test_language_versions_are_linked_as_translations(demo_db: Path):
         pairs = conn.execute("""SELECT a.url, b.url, t.translation_language FROM translations t
             JOIN articles a ON a.id = t.article_id JOIN articles b ON b.id = t.translation_id
             ORDER BY a.language""").fetchall()
-        numbers = {url: n for url, n in conn.execute(
-            "SELECT url, document_number FROM articles WHERE document_number IS NOT NULL")}
+        numbers = dict(conn.execute(
+            "SELECT url, document_number FROM articles WHERE document_number IS NOT NULL"))
     assert len(pairs) == 2, pairs
     english = next(p for p in pairs if p[2] == "ru")
     assert english[1] == SYRIA_RU
