@@ -70,3 +70,16 @@ def test_archive_learns_chrome_and_strips_it_from_every_article(archive_url: str
     # already the cleaned one.
     with Session(engine) as s, s.begin():
         assert archive_batch(s, [statement(1, PROMPT, DISCLAIMER)])["unchanged"] == 1
+
+
+def test_a_text_made_only_of_learned_lines_stays_whole():
+    """Eight statements of one source under different headlines with the
+    same paragraphs: the lines are on every page, but stripping them would
+    leave empty articles."""
+    body = "The Ministry has no comment on the matter at this time.\n\n" \
+           "Further information will be published on this website in due course."
+    keys = set(candidate_lines(body))
+    assert keys and strip_lines(body, keys) == body
+    chrome = "Subscribe to our newsletter for the latest statements."
+    assert strip_lines(body + "\n\n" + chrome,
+                                   set(candidate_lines(chrome))) == body

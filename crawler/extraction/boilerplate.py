@@ -50,7 +50,11 @@ def candidate_lines(body: str) -> dict[str, str]:
 def strip_lines(body: str, keys: set[str] | frozenset[str]) -> str:
     if not keys:
         return body
-    return "\n\n".join(p for p in paragraphs_of(body) if line_key(p) not in keys)
+    kept = [p for p in paragraphs_of(body) if line_key(p) not in keys]
+    # A text made only of lines seen on other pages is a statement the site
+    # repeats (a template notice, the same text under many headlines), not
+    # chrome around one: it stays whole rather than becoming empty.
+    return "\n\n".join(kept) if kept else body
 
 
 def is_learned(pages: int, source_articles: int) -> bool:
