@@ -72,6 +72,11 @@ def archive_batch(
     """
     counts: Counter[str] = Counter()
     by_source: dict[str, list[Statement]] = defaultdict(list)
+    if any(isinstance(entry, Statement) for entry in entries):
+        # Before any row is written (fetches, a 304's article): a process
+        # holding the syndication index's lock never waits on row locks of
+        # one waiting for it.
+        lock_index(session)
     for entry in entries:
         if isinstance(entry, Statement):
             by_source[entry.source].append(entry)
@@ -87,10 +92,6 @@ def archive_batch(
         remember(session, entry)
         if entry.status == 304 and mark_seen(session, entry.page_url, entry.fetched_at):
             counts[Outcome.UNCHANGED.value] += 1
-    if by_source:
-        # Before any row is written: a process holding the syndication
-        # index's lock never waits on row locks of one waiting for it.
-        lock_index(session)
     for source, batch in by_source.items():
         learned = learned_lines(session, source)
         grew = False

@@ -27,21 +27,24 @@ def store_enrichment(session: Session, article_id: int, enrichment: Any, enriche
     """Replace the article's enrichment with ``enrichment``; ``new``: the
     row was inserted in this transaction and has none to replace."""
     session.execute(update(Article).where(Article.id == article_id).values(
-        statement_type=enrichment.statement_type, document_number=enrichment.document_number,
-        enricher_hash=enricher_hash))
+        statement_type=enrichment.statement_type,
+        document_number=_fit(enrichment.document_number, 64), enricher_hash=enricher_hash))
     if not new:
         for table in _ROW_TABLES:
             session.execute(delete(table).where(table.article_id == article_id))
     rows: list[tuple[type, list[dict[str, Any]]]] = [
-        (Speaker, [{"position": n, "name": s.name, "role": s.role, "country": s.country}
-                   for n, s in enumerate(enrichment.speakers)]),
-        (Quote, [{"position": n, "speaker": q.speaker, "text": q.text, "offset": q.position}
-                 for n, q in enumerate(enrichment.quotes)]),
+        (Speaker, [{"position": n, "name": _fit(s.name, 200), "role": _fit(s.role, 100),
+                    "country": s.country} for n, s in enumerate(enrichment.speakers)]),
+        (Quote, [{"position": n, "speaker": _fit(q.speaker, 200), "text": q.text,
+                  "offset": q.position} for n, q in enumerate(enrichment.quotes)]),
         (Mention, [{"country": m.code, "count": m.count} for m in enrichment.countries]),
-        (Turn, [{"position": t.index, "kind": t.kind, "speaker": t.speaker, "outlet": t.outlet,
-                 "text": t.text} for t in enrichment.turns]),
-        # A key twice in one text would break the primary key.
-        (TranslationKey, [{"key": key} for key in dict.fromkeys(enrichment.translation_keys)]),
+        (Turn, [{"position": t.index, "kind": t.kind, "speaker": _fit(t.speaker, 200),
+                 "outlet": _fit(t.outlet, 200), "text": t.text} for t in enrichment.turns]),
+        # A key twice in one text would break the primary key; a key longer
+        # than the column (an hreflang link of a few kB) identifies nothing
+        # worth failing the article's write for on PostgreSQL.
+        (TranslationKey, [{"key": key} for key in dict.fromkeys(enrichment.translation_keys)
+                          if len(key) <= 2048]),
     ]
     for table, values in rows:
         if values:
@@ -82,3 +85,9 @@ def statement_details(session: Session, article_id: int) -> dict[str, Any]:
         "turns": rows(Turn, (Turn.position,), "kind", "speaker", "outlet", "text"),
     }
 
+
+
+def _fit(value: str | None, length: int) -> str | None:
+    """Text cut to its column's length: PostgreSQL refuses longer values,
+    and a name or an outlet that long is a parsing accident, not data."""
+    return value if value is None or len(value) <= length else value[:length]

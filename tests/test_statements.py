@@ -192,3 +192,48 @@ def test_enrichment_is_stored_replaced_and_read_back(archive_url: str):
                 details["turns"], details["document_number"]) == ("readout", [], [], [], "12")
         assert details["countries"] == [{"code": "FR", "count": 1}]
         assert s.scalar(select(Article.enricher_hash)) == "h2"
+
+
+def test_over_long_values_are_cut_or_skipped_not_refused(archive_url: str):
+    """An hreflang link of kilobytes, a speaker 'name' that is a parsing
+    accident: the article's write goes through on PostgreSQL too."""
+    engine = open_archive(archive_url)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, load_sources().values(), T0)
+        _, article_id = store_article(s, {
+            "source": "fmprc_en", "url": "https://www.mfa.gov.cn/eng/long.html",
+            "title": "Statement", "body": "Text.", "published_at": T0, "language": "en"}, T0)
+        store_enrichment(s, article_id, Enrichment(
+            statement_type="statement", speakers=(Speaker("N" * 500, "R" * 300, "CN"),),
+            quotes=(), countries=(), source_country="CN", document_number="9" * 100,
+            translation_keys=("url:" + "x" * 3000, "doc:CN:1"), turns=()), "h1")
+    with Session(engine) as s:
+        details = statement_details(s, article_id)
+        assert details["speakers"] == [{"name": "N" * 200, "role": "R" * 100, "country": "CN"}]
+        assert details["document_number"] == "9" * 64
+        assert s.execute(text("SELECT key FROM translation_keys")).all() == [("doc:CN:1",)]
+
+
+def test_archive_enriches_an_unchanged_article_only_when_the_rules_changed(archive_url: str):
+    from crawler.archiving import archive_batch
+    from crawler.items import Statement
+
+    engine = open_archive(archive_url)
+    statement = Statement(
+        source="fmprc_en", url="https://www.mfa.gov.cn/eng/same.html", canonical_url=None,
+        title="Statement", body="We firmly oppose it.", published_at=T0, author=None,
+        language="en", section=None, site_name=None, fetched_at=T0, enrichment=ENRICHED)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, load_sources().values(), T0)
+        assert archive_batch(s, [statement])["new"] == 1
+    with Session(engine) as s, s.begin():
+        s.execute(text("DELETE FROM speakers"))  # would come back only if enriched again
+        assert archive_batch(s, [statement])["unchanged"] == 1
+    with Session(engine) as s:
+        assert s.scalar(text("SELECT count(*) FROM speakers")) == 0
+    with Session(engine) as s, s.begin():
+        s.execute(text("UPDATE articles SET enricher_hash = 'older rules'"))
+        assert archive_batch(s, [statement])["unchanged"] == 1
+    with Session(engine) as s:
+        assert s.scalar(text("SELECT count(*) FROM speakers")) == 1
+        assert s.scalar(select(Article.enricher_hash)) == enricher_hash()
