@@ -66,7 +66,11 @@ def content_hash(title: str, body: str) -> str:
 
 def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
     """The INSERT construct with ON CONFLICT support for the session's backend."""
-    dialect = session.get_bind().dialect.name
+    return insert_for(session.get_bind().dialect.name)
+
+
+def insert_for(dialect: str):  # type: ignore[no-untyped-def]
+    """The INSERT construct with ON CONFLICT support for a backend's name."""
     if dialect == "postgresql":
         return postgresql.insert
     if dialect == "sqlite":
@@ -198,7 +202,7 @@ def _insert_article(
 def _insert_statement(dialect: str) -> Any:
     # Built once, with a parameter per column: building it per article cost
     # as much as running it.
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = insert_for(dialect)
     names = [*_ARTICLE_COLUMNS, "content_hash", "first_seen_at", "last_seen_at"]
     return (insert(Article).values({name: bindparam(name) for name in names})
             .on_conflict_do_nothing(index_elements=[Article.url]).returning(Article.id))
@@ -421,7 +425,7 @@ def _record_url_statement(dialect: str, kind: str) -> Any:
     # Built once per kind: the write path records a URL or two per article,
     # and building an upsert (its EXCLUDED alias above all) costs more than
     # running it.
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = insert_for(dialect)
     stmt = insert(ArticleUrl).values(url=bindparam("url"), article_id=bindparam("article_id"),
                                      kind=bindparam("kind"),
                                      first_seen_at=bindparam("first_seen_at"))

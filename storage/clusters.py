@@ -28,10 +28,9 @@ import numpy as np
 from datasketch import MinHash
 from datasketch.hashfunc import sha1_hash32
 from sqlalchemy import Engine, and_, bindparam, delete, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.archive import dialect_insert
+from storage.archive import dialect_insert, insert_for
 from storage.models import Article, ArticleMinhash, Cluster, MinhashBand
 
 # Word 3-shingles. Measured on the statement and relay texts of
@@ -329,7 +328,7 @@ def _store(session: Session, article_id: int, signature: bytes) -> bool:
 @cache
 def _upsert_signature(dialect: str):  # type: ignore[no-untyped-def]
     # Built once: an upsert's EXCLUDED alias costs more to build than to run.
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = insert_for(dialect)
     stmt = insert(ArticleMinhash).values(article_id=bindparam("article_id"),
                                          signature=bindparam("signature"))
     return stmt.on_conflict_do_update(index_elements=[ArticleMinhash.article_id],
