@@ -7,7 +7,7 @@ paragraph of the article, lines of chrome that must not survive, and the
 language. ``lead`` and ``tail`` name the paragraphs we keep before the
 first and after the last one (a standfirst, a dateline, a credit line), so
 that the test pins the start and the end of the body exactly; ``lead_note``
-says why each is kept. ``known_gap`` marks an end we do not get right yet.
+says why each is kept.
 """
 
 from __future__ import annotations
@@ -60,18 +60,9 @@ def test_golden_page(golden: tuple[dict, Statement]):
     assert first == len(lead), f"first paragraph: {paragraphs[:len(lead) + 1]}"
     for fragment, paragraph in zip(lead, paragraphs, strict=False):
         assert norm(fragment) in paragraph
-    if "known_gap" in page:
-        # An end we do not get right yet (see the record's known_gap and the
-        # issue note); the rest of the page is still held to.
-        assert index_of(page["last"], paragraphs) is not None
-        return_early = True
-    else:
-        return_early = False
     body = norm(statement.body)
     for chrome in page["absent"]:
         assert norm(chrome) not in body
-    if return_early:
-        return
     last = index_of(page["last"], paragraphs[::-1])
     assert last is not None, f"last paragraph missing; body ends {paragraphs[-2:]}"
     assert len(paragraphs) - 1 - last == len(paragraphs) - 1 - len(tail), \

@@ -73,7 +73,7 @@ def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
 
 def _trafilatura(tree: lxml_html.HtmlElement, url: str | None, *, fast: bool) -> list[str]:
     doc = bare_extraction(
-        deepcopy(tree),  # trafilatura prunes the tree it is given
+        tree,  # trafilatura >= 2.3 prunes a copy of the tree it is given
         url=url,
         with_metadata=False,
         fast=fast,

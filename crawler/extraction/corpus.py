@@ -114,8 +114,9 @@ def extract_directory(directory: Path, out: Path, workers: int | None = None) ->
         # fork: this command runs no reactor or threads, and forked workers
         # inherit the imported extractors instead of importing them again.
         with worker_pool(workers) as pool:
-            chunk = max(1, len(pages) // (workers * 8))
-            records = list(pool.map(extract_saved_page, pages, chunksize=chunk))
+            # One page at a time: pages take 5 ms to a second, and chunks
+            # of them leave one worker busy with the last while the others idle.
+            records = list(pool.map(extract_saved_page, pages))
     _strip_site_chrome(records, {p.id: p.url for p in pages})
     seconds = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ as a template artefact.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil import parser as dateparser
@@ -349,7 +349,7 @@ def _midnight(day: date) -> datetime:
 def published_at(
     markup: datetime | None,
     url: str,
-    page_date: str | None,
+    page_date: str | Callable[[], str | None] | None,
     hinted: datetime | None = None,
     now: datetime | None = None,
 ) -> datetime | None:
@@ -366,7 +366,14 @@ def published_at(
     ):
         return from_markup
     hinted = _plausible(hinted, now)
-    for day in (url_day, _iso_day(page_date)):
+
+    def days() -> Iterator[date | None]:
+        yield url_day
+        # The page's date is looked for only now: htmldate's search of the
+        # whole page is a tenth of an extraction, and most pages never get here.
+        yield _iso_day(page_date() if callable(page_date) else page_date)
+
+    for day in days():
         if day is None or _plausible(_midnight(day), now) is None:
             continue
         # A feed or sitemap timestamp of the same day adds the time of day.

@@ -3,6 +3,7 @@ finishing steps, and the value returned when there is nothing to keep."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,8 +23,9 @@ class Draft:
     paragraphs: list[str]
     # The publisher's machine-readable timestamp (meta tags, JSON-LD, PDF info).
     markup_date: datetime | None = None
-    # The date a generic reader (htmldate) found in the page, YYYY-MM-DD.
-    page_date: str | None = None
+    # The date a generic reader (htmldate) finds in the page, YYYY-MM-DD:
+    # a function, called only when the markup and the URL give no date.
+    page_date: Callable[[], str | None] | None = None
     author: str | None = None
     declared_language: str | None = None
     canonical_url: str | None = None

@@ -9,6 +9,7 @@ kept.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 # Under ~100 characters py3langid's guesses on news text are unreliable.
@@ -28,20 +29,23 @@ def _weight(text: str) -> int:
     return sum(3 if ord(c) >= 0x2E80 else 1 for c in text if not c.isspace())
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_KANA = re.compile("[\u3040-\u30ff]")
+_HANGUL = re.compile("[\uac00-\ud7af]")
+_HAN = re.compile("[\u3400-\u9fff]")
+
+
 def _by_script(sample: str) -> str | None:
     """Chinese, Japanese and Korean are told apart by their scripts alone,
     which py3langid is often unsure about on short pages."""
-    letters = [c for c in sample if c.isalpha()]
+    letters = len(_LETTER.findall(sample))
     if not letters:
         return None
-    kana = sum("\u3040" <= c <= "\u30ff" for c in letters)
-    hangul = sum("\uac00" <= c <= "\ud7af" for c in letters)
-    han = sum("\u3400" <= c <= "\u9fff" for c in letters)
-    if hangul > 0.3 * len(letters):
+    if len(_HANGUL.findall(sample)) > 0.3 * letters:
         return "ko"
-    if kana > 0.05 * len(letters):
+    if len(_KANA.findall(sample)) > 0.05 * letters:
         return "ja"
-    if han > 0.3 * len(letters):
+    if len(_HAN.findall(sample)) > 0.3 * letters:
         return "zh"
     return None
 
