@@ -1,8 +1,11 @@
 """How a batch of clean statements enters the archive, in the caller's
 transaction: chrome learned from the source is stripped, the row is
-upserted, and a new article's candidate lines are counted. When a line
-becomes learned, it is also stripped from the source's older articles, so
-that every article of the source is cleaned the same way.
+upserted, a new or changed text is indexed for syndication and enriched
+(``crawler/enrich``, from the text as stored), and a new article's
+candidate lines are counted. When a line becomes learned, it is also
+stripped from the source's older articles, so that every article of the
+source is cleaned the same way; those rows are enriched again by the next
+``demarche reextract``.
 
 Each statement's ``Fetch`` is recorded in ``fetch_state`` in the same
 transaction, so that a crash never leaves a URL marked fetched without its
@@ -22,17 +25,16 @@ import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
 from crawler.items import Fetch, Gone, Statement
-from crawler.processing import enricher_hash
+from crawler.processing import enrich_statement, enricher_hash
 from storage.archive import Outcome, mark_removed, mark_seen, store_article
 from storage.boilerplate import article_count, line_counts, record_lines, rewrite_bodies
 from storage.clusters import index_article, lock_index
 from storage.fetch_state import record_fetch
-from storage.models import Article
+from storage.models import Article, SourceRow
 from storage.statements import store_enrichment
 
 
@@ -110,12 +112,13 @@ def archive_batch(
                 result = index_article(session, article_id, fields["body"], statement.fetched_at)
                 if result is not None and result.cluster_id is not None:
                     counts["clustered"] += 1
-            if statement.enrichment is not None and (
-                outcome is not Outcome.UNCHANGED
-                or session.scalar(select(Article.enricher_hash)
-                                  .where(Article.id == article_id)) != enricher_hash()
-            ):
-                store_enrichment(session, article_id, statement.enrichment, enricher_hash(),
+            # (An unchanged article is loaded already: its hash costs no query.)
+            if (outcome is not Outcome.UNCHANGED
+                    or session.get(Article, article_id).enricher_hash != enricher_hash()):
+                enrichment = statement.enrichment or enrich_statement(
+                    dataclasses.replace(statement, body=fields["body"]),
+                    session.get(SourceRow, source)).enrichment
+                store_enrichment(session, article_id, enrichment, enricher_hash(),
                                  new=outcome is Outcome.NEW)
             if statement.fetch is not None and remember_fetches:
                 remember(session, statement.fetch)
@@ -129,8 +132,14 @@ def archive_batch(
         newly = {k: t for k, t in learned_lines(session, source).items() if k not in learned}
         if newly:
             keys = set(newly)
-            counts["recleaned"] += rewrite_bodies(
+            recleaned = rewrite_bodies(
                 session, source, list(newly.values()),
                 lambda body, keys=keys: boilerplate.strip_lines(body, keys),
             )
+            counts["recleaned"] += len(recleaned)
+            for article_id in recleaned:
+                # Chrome gone from a text can change which texts it is near.
+                article = session.get(Article, article_id)
+                assert article is not None
+                index_article(session, article_id, article.body, batch[-1].fetched_at)
     return counts

@@ -97,9 +97,12 @@ class Statement:
     warc_offset: int | None = None
     extractor: str | None = None
     extractor_hash: str | None = None
-    # Type, speakers, quotes, countries... (crawler.enrich.Enrichment),
-    # added after extraction by crawler/processing.py.
+    # Type, speakers, quotes, countries... (crawler.enrich.Enrichment):
+    # made by the archive for the statements it did not have, from the
+    # text as stored and what the worker read of the page's HTML
+    # (crawler.enrich.PageMarkup); or made beforehand, and then stored as is.
     enrichment: Any = field(default=None, repr=False)
+    markup: Any = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,16 @@
 """What a worker process does with a fetched page: extract the article
-(``crawler/extraction``), then say who said what in it, in which form and
-about whom (``crawler/enrich``). The crawl, ``demarche import-warc`` and
-``demarche reextract`` all run ``process_page`` in their worker pools, so a
-statement is the same whichever way it came in.
+(``crawler/extraction``) and read what enrichment (``crawler/enrich``: who
+said what, in which form, about whom) needs of its HTML. The crawl,
+``demarche import-warc`` and ``demarche reextract`` all run
+``process_page`` in their worker pools, so a statement is the same
+whichever way it came in.
+
+The enrichment itself is made by the archive (``crawler/archiving.py``)
+for the statements it stores as new or changed: an import or a re-crawl
+meets most pages again, and enriching them in the workers was work thrown
+away; the archive also enriches the text as stored, after the source's
+learned chrome is gone. ``demarche reextract`` asks the workers for it
+(``enrich=True``): there every row is a candidate.
 
 Enrichment is kept out of ``extract_statement``: ``demarche extract`` and
 the extraction benchmark measure the text alone, and the two change for
@@ -17,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from crawler.enrich import enrich
+from crawler.enrich import enrich, read_markup
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage, Statement
@@ -48,7 +56,8 @@ def load_rules() -> None:
 
 def enrich_statement(statement: Statement, source: Any, html: str | None = None) -> Statement:
     """The statement with its enrichment. ``source`` is a registry row or
-    an imported site's row (its kind and country); None when unknown."""
+    an archived source row (its kind and country); None when unknown. The
+    page's HTML is ``html``, else what ``statement.markup`` kept of it."""
     kind = getattr(source, "kind", None)
     country = getattr(source, "country", None)
     enrichment = enrich(
@@ -58,12 +67,15 @@ def enrich_statement(statement: Statement, source: Any, html: str | None = None)
         source_kind=kind if kind in ("ministry", "agency", "media") else "media",
         language=statement.language, section=statement.section,
         published=statement.published_at, html=html,
+        markup=None if html is not None else statement.markup,
     )
     return dataclasses.replace(statement, enrichment=enrichment)
 
 
-def process_page(page: FetchedPage, source: Any = None) -> Statement | Rejected:
-    """Extract, then enrich; a page without an article comes back Rejected.
+def process_page(page: FetchedPage, source: Any = None, *,
+                 enrich: bool = False) -> Statement | Rejected:
+    """Extract, and read the page's markup for enrichment (``enrich``:
+    enrich now too); a page without an article comes back Rejected.
     ``source`` is a registry row, or an imported site's row (extracted
     without registry rules, enriched with its kind and country)."""
     from crawler.sources import Source
@@ -71,6 +83,8 @@ def process_page(page: FetchedPage, source: Any = None) -> Statement | Rejected:
     result = extract_statement(page, source if isinstance(source, Source) else None)
     if isinstance(result, Rejected):
         return result
-    # Only links are read from the markup (alternate-language versions):
-    # ASCII in any charset a ministry uses.
-    return enrich_statement(result, source, page.body.decode("utf-8", errors="replace"))
+    # Only tags are read from the markup (links, blockquotes, a number):
+    # ASCII-compatible in any charset a ministry uses.
+    html = page.body.decode("utf-8", errors="replace")
+    result = dataclasses.replace(result, markup=read_markup(html, result.url))
+    return enrich_statement(result, source) if enrich else result

@@ -17,6 +17,7 @@ text, so that rows archived before enrichment existed get it too.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import Counter
@@ -72,6 +73,7 @@ class _Job:
     source_key: str
     path: Path
     offset: int
+    learned: frozenset[str]  # the source's learned chrome lines (keys)
 
 
 def _run(job: _Job) -> tuple[int, Statement | Rejected | None]:
@@ -83,7 +85,12 @@ def _run(job: _Job) -> tuple[int, Statement | Rejected | None]:
                        content_type=response.content_type, body=response.body,
                        fetched_at=response.date, warc_file=None, warc_offset=job.offset)
     try:
-        return job.article_id, process_page(page, job.source)
+        result = process_page(page, job.source)
+        if isinstance(result, Rejected):
+            return job.article_id, result
+        # Enriched as the archive stores it: without the learned chrome.
+        result = dataclasses.replace(result, body=boilerplate.strip_lines(result.body, job.learned))
+        return job.article_id, enrich_statement(result, job.source)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
         return job.article_id, Rejected("error", repr(exc))
 
@@ -147,7 +154,7 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
         rows = session.execute(query).all()
         learned = {key: set(learned_lines(session, key)) for key in {r.source for r in rows}}
     jobs = [_Job(r.id, registry.get(r.source), r.source, resolve_warc(r.warc_file, warc_folder),
-                 r.warc_offset) for r in rows]
+                 r.warc_offset, frozenset(learned[r.source])) for r in rows]
     updates: list[tuple[int, Statement]] = []
     load_rules()
     with worker_pool(summary.workers) as pool:
@@ -166,8 +173,7 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
         for article_id, statement in updates:
             article = session.get(Article, article_id)
             assert article is not None
-            body = boilerplate.strip_lines(statement.body, learned.get(article.source, set()))
-            new = {**{f: getattr(statement, f) for f in _FIELDS}, "body": body,
+            new = {**{f: getattr(statement, f) for f in _FIELDS},
                    "published_at": _published(article.published_at, statement.published_at)}
             differs = any(
                 not _same_moment(getattr(article, f), new[f]) if f == "published_at"

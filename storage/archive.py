@@ -70,7 +70,11 @@ def dialect_insert(session: Session):  # type: ignore[no-untyped-def]
 
 
 def insert_for(dialect: str):  # type: ignore[no-untyped-def]
-    """The INSERT construct with ON CONFLICT support for a backend's name."""
+    """The INSERT construct with ON CONFLICT support for a backend's name.
+
+    The write path inserts into tables (``Model.__table__``), not mapped
+    classes: an INSERT of a class goes through the ORM's bulk machinery,
+    which cost more than SQLite's work on every row it was measured on."""
     if dialect == "postgresql":
         return postgresql.insert
     if dialect == "sqlite":
@@ -94,7 +98,7 @@ def sync_sources(session: Session, sources: Iterable[Any], now: datetime) -> Non
             "entry_points": list(src.entry_points),
             "updated_at": now,
         }
-        stmt = insert(SourceRow).values(**values)
+        stmt = insert(SourceRow.__table__).values(**values)
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[SourceRow.key],
@@ -140,8 +144,10 @@ def store_article(
                                                                   values["url"]) else None
     canonical = _canonical_alias(session, values["source"], values["canonical_url"],
                                  values["url"])
-    existing = find_statement(session, values, digest, redirected=redirected,
-                              canonical=canonical)
+    own = _article_at(session, values["url"], URL_KINDS)
+    existing = own[0] if own is not None else (
+        _legacy_article(session, values["url"])
+        or _find_elsewhere(session, values, digest, redirected=redirected, canonical=canonical))
     if existing is None:
         article_id = _insert_article(session, values, digest, seen_at)
         if article_id is not None:
@@ -158,7 +164,9 @@ def store_article(
             # Another process inserted the same URL since our lookup.
             existing = session.scalars(select(Article).where(Article.url == values["url"])).one()
     assert existing is not None
-    record_url(session, values["url"], existing.id, "fetched", seen_at)
+    if own is None or own[1] != "fetched":
+        # (Found at its own URL, fetched there before: nothing to record.)
+        record_url(session, values["url"], existing.id, "fetched", seen_at)
     _record_aliases(session, existing.id, redirected, canonical, seen_at)
     previously_seen = existing.last_seen_at
     existing.last_seen_at = max(previously_seen, seen_at)
@@ -204,8 +212,9 @@ def _insert_statement(dialect: str) -> Any:
     # as much as running it.
     insert = insert_for(dialect)
     names = [*_ARTICLE_COLUMNS, "content_hash", "first_seen_at", "last_seen_at"]
-    return (insert(Article).values({name: bindparam(name) for name in names})
-            .on_conflict_do_nothing(index_elements=[Article.url]).returning(Article.id))
+    return (insert(Article.__table__).values({name: bindparam(name) for name in names})
+            .on_conflict_do_nothing(index_elements=[Article.url])
+            .returning(Article.__table__.c.id))
 
 
 def _came_back(article: Article, seen_at: datetime) -> None:
@@ -273,16 +282,37 @@ def find_article(
     table existed (whose ``url`` is the spelling of their first fetch), by
     every spelling that has the same key.
     """
-    found = session.scalars(
-        select(Article)
-        .join(ArticleUrl, ArticleUrl.article_id == Article.id)
-        .where(ArticleUrl.url == url_key(url), ArticleUrl.kind.in_(list(kinds)))
-    ).first()
-    if found is not None or not has_legacy_rows(session):
-        return found
+    found = _article_at(session, url, kinds)
+    return found[0] if found is not None else _legacy_article(session, url)
+
+
+def _article_at(session: Session, url: str, kinds: Iterable[str]) -> tuple[Article, str] | None:
+    """The article whose ``article_urls`` hold the URL's key, and the kind of that row."""
+    row = session.execute(_ARTICLE_AT, {"url": url_key(url), "kinds": list(kinds)}).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def _legacy_article(session: Session, url: str) -> Article | None:
+    """An article archived before ``article_urls`` under a spelling of ``url``."""
+    if not has_legacy_rows(session):
+        return None
     return session.scalars(
         select(Article).where(Article.url.in_(spellings(url))).order_by(Article.id)
     ).first()
+
+
+# The hot queries of the write path, built once: building a statement
+# per article cost more than running it.
+_ARTICLE_AT = (select(Article, ArticleUrl.kind).join(ArticleUrl, ArticleUrl.article_id == Article.id)
+               .where(ArticleUrl.url == bindparam("url"),
+                      ArticleUrl.kind.in_(bindparam("kinds", expanding=True))))
+_SAME_TEXT = (select(Article)
+              .where(Article.source == bindparam("source"),
+                     Article.content_hash == bindparam("digest"))
+              .order_by(Article.id).limit(20))
+_ARTICLES_AT_CANONICAL = (select(Article, ArticleUrl.kind)
+                          .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+                          .where(ArticleUrl.url == bindparam("url")))
 
 
 # Archives known to have no article without an ``article_urls`` row. Every
@@ -324,8 +354,21 @@ def find_statement(
     day apart at most: two identical notices ("no briefing today") on
     different days are two statements.
     """
-    found = find_article(session, values["url"])
-    if found is None and redirected:
+    return find_article(session, values["url"]) or _find_elsewhere(
+        session, values, digest, redirected=redirected, canonical=canonical)
+
+
+def _find_elsewhere(
+    session: Session,
+    values: Mapping[str, Any],
+    digest: str,
+    *,
+    redirected: str | None,
+    canonical: str | None,
+) -> Article | None:
+    """``find_statement`` past the article of the statement's own URL."""
+    found = None
+    if redirected:
         found = find_article(session, redirected)
     if found is None and canonical:
         found = _article_of_canonical(session, canonical, values, digest)
@@ -338,10 +381,7 @@ def _article_of_canonical(
     session: Session, canonical: str, values: Mapping[str, Any], digest: str
 ) -> Article | None:
     rows: Sequence[tuple[Article, str]] = session.execute(
-        select(Article, ArticleUrl.kind)
-        .join(ArticleUrl, ArticleUrl.article_id == Article.id)
-        .where(ArticleUrl.url == url_key(canonical))
-    ).all()
+        _ARTICLES_AT_CANONICAL, {"url": url_key(canonical)}).all()
     if not rows and has_legacy_rows(session):
         legacy = session.scalars(select(Article).where(Article.url.in_(spellings(canonical))))
         rows = [(article, "fetched") for article in legacy]
@@ -365,12 +405,7 @@ def same_text(
     article whatever its date, and imports this module; the archive needs
     the date check, so it asks its own query.)
     """
-    candidates = session.scalars(
-        select(Article)
-        .where(Article.source == source, Article.content_hash == digest)
-        .order_by(Article.id)
-        .limit(20)
-    )
+    candidates = session.scalars(_SAME_TEXT, {"source": source, "digest": digest})
     return next((a for a in candidates if _dates_agree(a.published_at, published_at)), None)
 
 
@@ -426,7 +461,7 @@ def _record_url_statement(dialect: str, kind: str) -> Any:
     # and building an upsert (its EXCLUDED alias above all) costs more than
     # running it.
     insert = insert_for(dialect)
-    stmt = insert(ArticleUrl).values(url=bindparam("url"), article_id=bindparam("article_id"),
+    stmt = insert(ArticleUrl.__table__).values(url=bindparam("url"), article_id=bindparam("article_id"),
                                      kind=bindparam("kind"),
                                      first_seen_at=bindparam("first_seen_at"))
     weaker = {"fetched": ("redirect", "canonical"), "redirect": ("canonical",)}.get(kind, ())

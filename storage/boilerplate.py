@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.archive import content_hash, dialect_insert
@@ -23,7 +23,7 @@ def record_lines(session: Session, source: str, lines: Mapping[str, str], seen_a
         return
     # One statement for all lines, run once per row by the driver: built
     # per line, SQLAlchemy's statement construction costs more than SQLite.
-    stmt = dialect_insert(session)(BoilerplateLine)
+    stmt = dialect_insert(session)(BoilerplateLine.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=[BoilerplateLine.source, BoilerplateLine.line_key],
         set_={"pages": BoilerplateLine.pages + 1, "last_seen_at": stmt.excluded.last_seen_at},
@@ -35,34 +35,40 @@ def record_lines(session: Session, source: str, lines: Mapping[str, str], seen_a
     ])
 
 
+# Built once: the write path asks both for every source of every batch.
+_LINE_COUNTS = select(BoilerplateLine.line_key, BoilerplateLine.text, BoilerplateLine.pages).where(
+    BoilerplateLine.source == bindparam("source"), BoilerplateLine.pages >= bindparam("min_pages"))
+_ARTICLE_COUNT = select(func.count()).select_from(Article).where(
+    Article.source == bindparam("source"))
+
+
 def line_counts(session: Session, source: str, min_pages: int) -> dict[str, tuple[str, int]]:
-    rows = session.execute(
-        select(BoilerplateLine.line_key, BoilerplateLine.text, BoilerplateLine.pages).where(
-            BoilerplateLine.source == source, BoilerplateLine.pages >= min_pages
-        )
-    )
+    rows = session.execute(_LINE_COUNTS, {"source": source, "min_pages": min_pages})
     return {key: (text, pages) for key, text, pages in rows}
 
 
 def article_count(session: Session, source: str) -> int:
-    return session.scalar(select(func.count()).select_from(Article).where(Article.source == source)) or 0
+    return session.scalar(_ARTICLE_COUNT, {"source": source}) or 0
 
 
 def rewrite_bodies(
     session: Session, source: str, containing: list[str], rewrite: Callable[[str], str]
-) -> int:
+) -> list[int]:
     """Apply ``rewrite`` to the bodies of the source's articles that contain
-    any of the given texts; return how many rows changed."""
+    any of the given texts; return the ids of the rows that changed. Their
+    enrichment was made from the old text: it is marked stale, for
+    ``demarche reextract`` to redo."""
     if not containing:
-        return 0
+        return []
     query = select(Article).where(
         Article.source == source, or_(*(Article.body.contains(t, autoescape=True) for t in containing))
     )
-    changed = 0
+    changed = []
     for article in session.scalars(query):
         body = rewrite(article.body)
         if body != article.body:
             article.body = body
             article.content_hash = content_hash(article.title, body)
-            changed += 1
+            article.enricher_hash = None
+            changed.append(article.id)
     return changed

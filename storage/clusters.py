@@ -26,7 +26,6 @@ from functools import cache
 
 import numpy as np
 from datasketch import MinHash
-from datasketch.hashfunc import sha1_hash32
 from sqlalchemy import Engine, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
@@ -121,15 +120,21 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
+def _sha1_32(data: bytes) -> int:
+    # datasketch's sha1_hash32, the same values without struct's call: the
+    # hash runs once per shingle, a few hundred thousand times an import.
+    return int.from_bytes(hashlib.sha1(data).digest()[:4], "little")
+
+
 def text_signature(body: str) -> bytes | None:
     """The MinHash signature of a body as stored (NUM_PERM little-endian
     uint32), or None when the text is too short to index."""
     found = shingles(body)
     if found is None:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=sha1_hash32,
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_sha1_32,
                       permutations=_permutations())
-    minhash.update_batch(s.encode() for s in sorted(found))
+    minhash.update_batch([s.encode() for s in found])
     return minhash.hashvalues.astype("<u4").tobytes()
 
 
@@ -211,7 +216,7 @@ def index_article(
         and (score := similarity(signature, stored)) >= THRESHOLD
     }
     found = {other: score for other, (_, score) in matches.items()}
-    previous = session.scalar(select(Article.cluster_id).where(Article.id == article_id))
+    previous = session.scalar(_CLUSTER_OF, {"article_id": article_id})
     if not matches:
         if previous is not None:
             _set_cluster(session, [article_id], None)
@@ -267,6 +272,13 @@ _CANDIDATES = (
 )
 
 
+_CLUSTER_OF = select(Article.cluster_id).where(Article.id == bindparam("article_id"))
+_SIGNATURE_OF = select(ArticleMinhash.signature).where(
+    ArticleMinhash.article_id == bindparam("article_id"))
+_DROP_BANDS = delete(MinhashBand.__table__).where(
+    MinhashBand.__table__.c.article_id == bindparam("article_id"))
+
+
 def unindexed_articles(session: Session, after_id: int, limit: int) -> list[tuple[int, str]]:
     """Up to ``limit`` (id, body) of articles past ``after_id`` with no
     signature: rows archived before the index existed (an upgraded archive),
@@ -311,14 +323,13 @@ def unindex_article(session: Session, article_id: int, now: datetime) -> None:
 
 def _store(session: Session, article_id: int, signature: bytes) -> bool:
     """Write the signature and its bands; False when they were already there."""
-    stored = session.scalar(
-        select(ArticleMinhash.signature).where(ArticleMinhash.article_id == article_id))
+    stored = session.scalar(_SIGNATURE_OF, {"article_id": article_id})
     if stored == signature:
         return False
     session.execute(_upsert_signature(session.get_bind().dialect.name),
                     {"article_id": article_id, "signature": signature})
-    session.execute(delete(MinhashBand).where(MinhashBand.article_id == article_id))
-    session.execute(dialect_insert(session)(MinhashBand), [
+    session.execute(_DROP_BANDS, {"article_id": article_id})
+    session.execute(dialect_insert(session)(MinhashBand.__table__), [
         {"band": band, "bucket": bucket, "article_id": article_id}
         for band, bucket in band_buckets(signature)
     ])
@@ -329,7 +340,7 @@ def _store(session: Session, article_id: int, signature: bytes) -> bool:
 def _upsert_signature(dialect: str):  # type: ignore[no-untyped-def]
     # Built once: an upsert's EXCLUDED alias costs more to build than to run.
     insert = insert_for(dialect)
-    stmt = insert(ArticleMinhash).values(article_id=bindparam("article_id"),
+    stmt = insert(ArticleMinhash.__table__).values(article_id=bindparam("article_id"),
                                          signature=bindparam("signature"))
     return stmt.on_conflict_do_update(index_elements=[ArticleMinhash.article_id],
                                       set_={"signature": stmt.excluded.signature})

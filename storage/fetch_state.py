@@ -77,7 +77,7 @@ def record_fetch(
         "fetched_at": fetched_at,
         "status": status,
     }
-    stmt = dialect_insert(session)(FetchState).values(**values)
+    stmt = dialect_insert(session)(FetchState.__table__).values(**values)
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=[FetchState.url],

@@ -14,21 +14,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Mention, Quote, Speaker, TranslationKey, Turn
 
 _ROW_TABLES = (Speaker, Quote, Mention, Turn, TranslationKey)
+# Built once, on the table: run for every new article of a crawl or import.
+_ARTICLES = Article.__table__
+_SET_ENRICHMENT = update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article_id")).values(
+    statement_type=bindparam("new_type"), document_number=bindparam("new_number"),
+    enricher_hash=bindparam("new_hash"))
 
 
 def store_enrichment(session: Session, article_id: int, enrichment: Any, enricher_hash: str,
                      *, new: bool = False) -> None:
     """Replace the article's enrichment with ``enrichment``; ``new``: the
     row was inserted in this transaction and has none to replace."""
-    session.execute(update(Article).where(Article.id == article_id).values(
-        statement_type=enrichment.statement_type,
-        document_number=_fit(enrichment.document_number, 64), enricher_hash=enricher_hash))
+    session.execute(_SET_ENRICHMENT, {
+        "article_id": article_id, "new_type": enrichment.statement_type,
+        "new_number": _fit(enrichment.document_number, 64), "new_hash": enricher_hash})
     if not new:
         for table in _ROW_TABLES:
             session.execute(delete(table).where(table.article_id == article_id))
@@ -48,7 +53,7 @@ def store_enrichment(session: Session, article_id: int, enrichment: Any, enriche
     ]
     for table, values in rows:
         if values:
-            session.execute(insert(table), [{"article_id": article_id, **v} for v in values])
+            session.execute(insert(table.__table__), [{"article_id": article_id, **v} for v in values])
 
 
 def statement_details(session: Session, article_id: int) -> dict[str, Any]:

@@ -16,26 +16,43 @@ from datetime import date, datetime
 
 from crawler.enrich.attribution import attribute
 from crawler.enrich.countries import count_countries
-from crawler.enrich.documents import document_number, html_document_number, translation_keys
-from crawler.enrich.quotes import RawQuote, blockquote_quotes, find_quotes
-from crawler.enrich.record import Enrichment, Mention, Quote, Speaker, Turn
+from crawler.enrich.documents import (
+    document_number,
+    hreflang_alternates,
+    html_document_number,
+    translation_keys,
+)
+from crawler.enrich.quotes import RawQuote, blockquote_quotes, blockquoted, find_quotes
+from crawler.enrich.record import Enrichment, Mention, PageMarkup, Quote, Speaker, Turn
 from crawler.enrich.turns import split_turns
 from crawler.enrich.types import STATEMENT_TYPES, classify
 
-__all__ = ["STATEMENT_TYPES", "Enrichment", "Mention", "Quote", "Speaker", "Turn", "enrich"]
+__all__ = ["STATEMENT_TYPES", "Enrichment", "Mention", "PageMarkup", "Quote", "Speaker", "Turn",
+           "enrich", "read_markup"]
+
+
+def read_markup(html: str | None, url: str = "") -> PageMarkup:
+    """What ``enrich`` needs of the page's HTML (see ``PageMarkup``)."""
+    if not html:
+        return PageMarkup()
+    return PageMarkup(quoted=blockquoted(html), document_number=html_document_number(html),
+                      alternates=tuple(hreflang_alternates(html, url)))
 
 
 def enrich(*, title: str, text: str, url: str = "", source_country: str | None = None,
            source_kind: str = "ministry", language: str | None = None,
            section: str | None = None, published: datetime | date | None = None,
-           html: str | None = None) -> Enrichment:
+           html: str | None = None, markup: PageMarkup | None = None) -> Enrichment:
     """Enrich one statement. ``language`` is accepted for the callers' sake;
     every rule runs on every text, since ministries mix languages (Chinese
-    names in English text, English titles over Russian text)."""
+    names in English text, English titles over Russian text). The page's
+    HTML comes as ``html``, or already read as ``markup``."""
     title, text = title or "", text or ""
+    if markup is None:
+        markup = read_markup(html, url)
     day = published.date() if isinstance(published, datetime) else published
     raw_quotes = find_quotes(text)
-    extra = blockquote_quotes(text, html, raw_quotes)
+    extra = blockquote_quotes(text, markup.quoted, raw_quotes)
     if extra:
         raw_quotes = sorted(raw_quotes + extra, key=lambda q: q.start)
     who = attribute(title, text, day, source_country, [(q.start - 1, q.end + 1) for q in raw_quotes])
@@ -56,7 +73,7 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
     for turn in turns:
         if turn.kind != "question" and turn.speaker and all(s.name != turn.speaker for s in speakers):
             speakers.append(_speaker_named(turn.speaker, who))
-    number = document_number(title, text) or html_document_number(html)
+    number = document_number(title, text) or markup.document_number
     return Enrichment(
         statement_type=statement_type,
         speakers=tuple(speakers),
@@ -64,7 +81,7 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
         countries=count_countries(title, text),
         source_country=source_country,
         document_number=number,
-        translation_keys=translation_keys(url=url, html=html, number=number,
+        translation_keys=translation_keys(url=url, alternates=markup.alternates, number=number,
                                           source_country=source_country),
         turns=turns,
     )

@@ -28,6 +28,7 @@ printed in the text can link versions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from urllib.parse import urljoin, urlsplit
 
@@ -137,12 +138,12 @@ def hreflang_alternates(html: str, base_url: str) -> list[str]:
     return urls
 
 
-def translation_keys(*, url: str, html: str | None, number: str | None,
+def translation_keys(*, url: str, alternates: Sequence[str], number: str | None,
                      source_country: str | None) -> tuple[str, ...]:
+    """``alternates``: the page's hreflang links (``hreflang_alternates``)."""
     keys: list[str] = []
     if number:
         keys.append(f"doc:{source_country or '?'}:{number}")
-    alternates = hreflang_alternates(html, url) if html else []
     if alternates:
         for link in [url, *alternates]:
             normal = _normal_url(link)

@@ -173,19 +173,23 @@ _LINE = re.compile(r"[^\n]+")
 _MARKS = "“”«»\"„「」『』‘’"
 
 
-def blockquote_quotes(text: str, html: str | None, found: list[RawQuote]) -> list[RawQuote]:
+def blockquoted(html: str | None) -> frozenset[str]:
+    """The paragraphs a page sets in ``<blockquote>``s, whitespace collapsed."""
+    quoted = {" ".join(html_lib.unescape(_TAG.sub("", chunk)).split())
+              for block in _blockquotes(html or "") for chunk in _BLOCK_BREAK.split(block)}
+    quoted.discard("")
+    return frozenset(quoted)
+
+
+def blockquote_quotes(text: str, quoted: frozenset[str], found: list[RawQuote]) -> list[RawQuote]:
     """Paragraphs a page sets in a ``<blockquote>`` without quotation marks
     (GOV.UK's and BMEIA's press releases: "The Foreign Secretary said:" and
     the words below it), one quote per paragraph. A blockquote counts when
     the paragraph before it ends with a colon or the one after it goes on in
     lower case ("so die Außenministerin."): an embedded post or an epigraph
     introduced by nobody is no quotation."""
-    blocks = _blockquotes(html or "")
-    if not blocks:
+    if not quoted:
         return []
-    quoted = {" ".join(html_lib.unescape(_TAG.sub("", chunk)).split())
-              for block in blocks for chunk in _BLOCK_BREAK.split(block)}
-    quoted.discard("")
     lines = [(m.start(), m.group()) for m in _LINE.finditer(text) if m.group().strip()]
     inside = [" ".join(line.split()) in quoted for _, line in lines]
     out: list[RawQuote] = []

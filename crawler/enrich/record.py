@@ -65,3 +65,17 @@ class Enrichment:
 
 def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+@dataclass(frozen=True)
+class PageMarkup:
+    """What enrichment reads of a page's HTML besides its text: the
+    paragraphs set in blockquotes, a document number printed outside the
+    text, and the hreflang links to the page in other languages. Small, so
+    that a worker process reads it off the page and the archive enriches
+    later, only the statements it did not have (``read_markup``)."""
+
+    quoted: frozenset[str] = frozenset()
+    document_number: str | None = None
+    alternates: tuple[str, ...] = ()
+
