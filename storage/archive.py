@@ -131,7 +131,7 @@ def store_article(
     ``requested_url`` is the link as requested when a redirect led to the
     page. The statement is looked up as the article of its own URL, then of
     the URL it was redirected from, then of its canonical URL, then as the
-    same text in the same source (``find_statement``); a match under another
+    same text in the same source (``_find_elsewhere``); a match under another
     URL is the same article, and the new URL becomes one of its
     ``article_urls``. A change keeps the previous text as an
     ``ArticleVersion``; an article marked removed that is seen again is no
@@ -335,29 +335,6 @@ def has_legacy_rows(session: Session) -> bool:
     return bool(legacy)
 
 
-def find_statement(
-    session: Session,
-    values: Mapping[str, Any],
-    digest: str,
-    *,
-    redirected: str | None = None,
-    canonical: str | None = None,
-) -> Article | None:
-    """The archived article an incoming statement is, if any.
-
-    In order: the article of its URL; of the URL that redirected to it; of
-    its canonical URL, when that article was served there (a canonical
-    alias alone is what another page claimed, and a CMS that gives a whole
-    section one canonical would fold it into one article) or has the same
-    text; the same text in the same source. Matches through the canonical
-    link and the text stay within the source and need publication dates a
-    day apart at most: two identical notices ("no briefing today") on
-    different days are two statements.
-    """
-    return find_article(session, values["url"]) or _find_elsewhere(
-        session, values, digest, redirected=redirected, canonical=canonical)
-
-
 def _find_elsewhere(
     session: Session,
     values: Mapping[str, Any],
@@ -366,7 +343,15 @@ def _find_elsewhere(
     redirected: str | None,
     canonical: str | None,
 ) -> Article | None:
-    """``find_statement`` past the article of the statement's own URL."""
+    """The archived article an incoming statement is when its own URL has
+    none: in order, the article of the URL that redirected to it; of its
+    canonical URL, when that article was served there (a canonical alias
+    alone is what another page claimed, and a CMS that gives a whole
+    section one canonical would fold it into one article) or has the same
+    text; the same text in the same source. Matches through the canonical
+    link and the text stay within the source and need publication dates a
+    day apart at most: two identical notices ("no briefing today") on
+    different days are two statements."""
     found = None
     if redirected:
         found = find_article(session, redirected)
