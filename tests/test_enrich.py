@@ -230,6 +230,25 @@ def test_official_not_in_the_data_file() -> None:
         ("Ayman Safadi", "Foreign Minister", "JO")]
 
 
+def test_international_and_unnamed_nation_envoys_speak_for_no_country() -> None:
+    def speakers(text: str) -> list[tuple[str, str | None]]:
+        result = enrich(title="", text=text, source_country="RU", source_kind="media",
+                        published=date(2012, 4, 1))
+        return [(s.name, s.country) for s in result.speakers]
+
+    # The source's country is not the envoy's, nor is the country of his mandate.
+    assert speakers("Joint Special Envoy for Syria Kofi Annan said the plan must be "
+                    "implemented.") == [("Kofi Annan", None)]
+    assert speakers("UN envoy Lakhdar Brahimi said the talks would resume.") == [
+        ("Lakhdar Brahimi", None)]
+    assert speakers("Envoy Kofi Annan said the deadline stands.") == [("Kofi Annan", None)]
+    # A nation named with the title still counts; other titles keep the source's country.
+    assert speakers("French envoy Jean Dupont said the talks would resume.") == [
+        ("Jean Dupont", "FR")]
+    assert speakers("Spokesman Ivan Petrovsky said the talks would resume.") == [
+        ("Ivan Petrovsky", "RU")]
+
+
 def test_mentioned_but_silent_officials_are_not_speakers() -> None:
     result = enrich(title="", text="Wang Yi said China opposes sanctions against Russia, which "
                     "Antony Blinken announced last week after meeting Annalena Baerbock.",

@@ -514,8 +514,16 @@ def _adhoc_candidates(text: str, day: date | None, source_country: str | None = 
             if name is None:
                 continue
             role, country = _role_title(match.group("role"))
-            country = country or _country_near(text, match.start("role"), match.end("role"))
-            add(name, match.start("name"), match.start("name") + len(name), role, country or source_country)
+            if _INTERNATIONAL.search(match.group("role")):
+                country = None  # a UN or EU envoy: "for Syria" is the mandate, not the nation
+            elif _ENVOY.search(role):
+                # An envoy named without a nation is as often another
+                # country's, or the UN's, as the source's own.
+                country = country or _country_near(text, match.start("role"), match.end("role"))
+            else:
+                country = (country or _country_near(text, match.start("role"), match.end("role"))
+                           or source_country)
+            add(name, match.start("name"), match.start("name") + len(name), role, country)
     for match in _ZH_NAME.finditer(text) if _CJK_CHAR.search(text) else ():
         title = match.group("title")
         role = next((en for zh, en in _ZH_ROLES if title.endswith(zh)), None)
@@ -550,6 +558,13 @@ _NAME_ROLE = re.compile(
 # without the flag, which ``re`` runs several times faster.
 _ROLE_NOUN_LOWER = re.compile(_ROLE_NOUN.removeprefix("(?i:").removesuffix(")"))
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+# Offices of international bodies: their holders speak for no country.
+_INTERNATIONAL = re.compile(
+    r"\b(?:UN|U\.N\.|United Nations|EU|European Union|NATO|OSCE|African Union|Arab League|"
+    r"IAEA|Joint Special)\b")
+_ENVOY = re.compile(r"(?i)\b(?:envoy|special representative)\b")
 
 
 def _role_name_matches(text: str) -> Iterator[re.Match[str]]:
