@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -38,13 +38,20 @@ from storage.models import Article, SourceRow
 from storage.statements import store_enrichment
 
 
-def learned_lines(session: Session, source: str) -> dict[str, str]:
-    counts = line_counts(session, source, boilerplate.MIN_PAGES)
-    if not counts:
-        return {}  # most sources, most of the time: no need to count articles
-    total = article_count(session, source)
-    return {key: text for key, (text, pages) in counts.items()
-            if boilerplate.is_learned(pages, total)}
+def learned_lines(session: Session, sources: Collection[str]) -> dict[str, dict[str, str]]:
+    """Each source's learned chrome (line key -> text); a source without
+    any is left out. One query for all: an import's batch holds hundreds of
+    sites."""
+    learned = {}
+    # Most sources, most of the time, have no line counted often enough:
+    # their articles need no counting.
+    for source, counts in line_counts(session, sources, boilerplate.MIN_PAGES).items():
+        total = article_count(session, source)
+        lines = {key: text for key, (text, pages) in counts.items()
+                 if boilerplate.is_learned(pages, total)}
+        if lines:
+            learned[source] = lines
+    return learned
 
 
 def remember(session: Session, fetch: Fetch) -> None:
@@ -94,13 +101,17 @@ def archive_batch(
         remember(session, entry)
         if entry.status == 304 and mark_seen(session, entry.page_url, entry.fetched_at):
             counts[Outcome.UNCHANGED.value] += 1
+    learned = learned_lines(session, by_source)
+    grew: set[str] = set()
+    # The statements this batch wrote, for the rows newly learned chrome
+    # re-cleans below: those can be enriched again at once.
+    written: dict[int, Statement] = {}
     for source, batch in by_source.items():
-        learned = learned_lines(session, source)
-        grew = False
+        keys = set(learned.get(source, ()))
         for statement in batch:
             # Shallow: asdict would deep-copy the enrichment too.
             fields = {f.name: getattr(statement, f.name) for f in dataclasses.fields(statement)}
-            fields["body"] = boilerplate.strip_lines(statement.body, set(learned))
+            fields["body"] = boilerplate.strip_lines(statement.body, keys)
             outcome, article_id = store_article(
                 session, fields, seen_at=statement.fetched_at,
                 requested_url=statement.fetch.url if statement.fetch else None,
@@ -109,7 +120,8 @@ def archive_batch(
             if outcome is not Outcome.UNCHANGED:
                 # A text seen before (or the same text under another URL of
                 # the source) is indexed already.
-                result = index_article(session, article_id, fields["body"], statement.fetched_at)
+                result = index_article(session, article_id, fields["body"], statement.fetched_at,
+                                       new=outcome is Outcome.NEW)
                 if result is not None and result.cluster_id is not None:
                     counts["clustered"] += 1
             # (An unchanged article is loaded already: its hash costs no query.)
@@ -120,26 +132,36 @@ def archive_batch(
                     session.get(SourceRow, source)).enrichment
                 store_enrichment(session, article_id, enrichment, enricher_hash(),
                                  new=outcome is Outcome.NEW)
+                written[article_id] = statement
             if statement.fetch is not None and remember_fetches:
                 remember(session, statement.fetch)
             if outcome is Outcome.NEW:
                 # Lines of the text as extracted, before learned ones went.
                 record_lines(session, source, boilerplate.candidate_lines(statement.body),
                              statement.fetched_at)
-                grew = True
-        if not grew:
-            continue  # no new article: no line counted, none newly learned
-        newly = {k: t for k, t in learned_lines(session, source).items() if k not in learned}
-        if newly:
-            keys = set(newly)
-            recleaned = rewrite_bodies(
-                session, source, list(newly.values()),
-                lambda body, keys=keys: boilerplate.strip_lines(body, keys),
-            )
-            counts["recleaned"] += len(recleaned)
-            for article_id in recleaned:
-                # Chrome gone from a text can change which texts it is near.
-                article = session.get(Article, article_id)
-                assert article is not None
-                index_article(session, article_id, article.body, batch[-1].fetched_at)
+                grew.add(source)
+    # Only a source with a new article counted lines: only there can a line
+    # have become learned.
+    for source, lines in learned_lines(session, grew).items():
+        newly = {k: t for k, t in lines.items() if k not in learned.get(source, {})}
+        if not newly:
+            continue
+        recleaned = rewrite_bodies(
+            session, source, list(newly.values()),
+            lambda body, keys=set(newly): boilerplate.strip_lines(body, keys),
+        )
+        counts["recleaned"] += len(recleaned)
+        seen_at = by_source[source][-1].fetched_at
+        for article_id in recleaned:
+            # Chrome gone from a text can change which texts it is near.
+            article = session.get(Article, article_id)
+            assert article is not None
+            index_article(session, article_id, article.body, seen_at)
+            if article_id in written:
+                # (Older rows stay marked for re-enrichment: their page's
+                # markup is not at hand.)
+                store_enrichment(session, article_id, enrich_statement(
+                    dataclasses.replace(written[article_id], body=article.body, enrichment=None),
+                    session.get(SourceRow, source)).enrichment, enricher_hash())
+                article.enricher_hash = enricher_hash()
     return counts

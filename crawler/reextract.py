@@ -152,9 +152,9 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
         query = query.where(Article.source == source)
     with Session(engine) as session:
         rows = session.execute(query).all()
-        learned = {key: set(learned_lines(session, key)) for key in {r.source for r in rows}}
+        learned = learned_lines(session, {r.source for r in rows})
     jobs = [_Job(r.id, registry.get(r.source), r.source, resolve_warc(r.warc_file, warc_folder),
-                 r.warc_offset, frozenset(learned[r.source])) for r in rows]
+                 r.warc_offset, frozenset(learned.get(r.source, ()))) for r in rows]
     updates: list[tuple[int, Statement]] = []
     load_rules()
     with worker_pool(summary.workers) as pool:

@@ -7,7 +7,7 @@ up and rewrite. They take a Session and do not commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select
@@ -35,16 +35,29 @@ def record_lines(session: Session, source: str, lines: Mapping[str, str], seen_a
     ])
 
 
-# Built once: the write path asks both for every source of every batch.
-_LINE_COUNTS = select(BoilerplateLine.line_key, BoilerplateLine.text, BoilerplateLine.pages).where(
-    BoilerplateLine.source == bindparam("source"), BoilerplateLine.pages >= bindparam("min_pages"))
+# Built once: the write path asks both for every batch.
+_LINE_COUNTS = select(BoilerplateLine.source, BoilerplateLine.line_key, BoilerplateLine.text,
+                      BoilerplateLine.pages).where(
+    BoilerplateLine.source.in_(bindparam("sources", expanding=True)),
+    BoilerplateLine.pages >= bindparam("min_pages"))
 _ARTICLE_COUNT = select(func.count()).select_from(Article).where(
     Article.source == bindparam("source"))
 
 
-def line_counts(session: Session, source: str, min_pages: int) -> dict[str, tuple[str, int]]:
-    rows = session.execute(_LINE_COUNTS, {"source": source, "min_pages": min_pages})
-    return {key: (text, pages) for key, text, pages in rows}
+def line_counts(session: Session, sources: Collection[str], min_pages: int
+                ) -> dict[str, dict[str, tuple[str, int]]]:
+    """Per source, its lines counted on at least ``min_pages`` articles:
+    key -> (text, pages). Sources with none are left out."""
+    found: dict[str, dict[str, tuple[str, int]]] = {}
+    names = sorted(sources)
+    # In chunks: a re-extraction asks for every source of the archive, and
+    # a statement's parameters are limited (SQLite: 32,766).
+    for start in range(0, len(names), 500):
+        rows = session.execute(_LINE_COUNTS, {"sources": names[start:start + 500],
+                                              "min_pages": min_pages})
+        for source, key, text, pages in rows:
+            found.setdefault(source, {})[key] = (text, pages)
+    return found
 
 
 def article_count(session: Session, source: str) -> int:

@@ -191,10 +191,12 @@ def find_same_text(
 
 
 def index_article(
-    session: Session, article_id: int, body: str, now: datetime
+    session: Session, article_id: int, body: str, now: datetime, *, new: bool = False
 ) -> ClusterResult | None:
     """Index the article's body (after its row was written or its text
-    changed) and put it in the cluster of its near-duplicates.
+    changed) and put it in the cluster of its near-duplicates. ``new``: the
+    row was inserted in this transaction, so it has no signature, bands or
+    cluster yet (three queries fewer for every new article).
 
     Returns None when the text is too short to index (its old signature and
     cluster, if any, are dropped). Only the body counts: agencies rewrite
@@ -202,10 +204,11 @@ def index_article(
     """
     signature = text_signature(body)
     if signature is None:
-        unindex_article(session, article_id, now)
+        if not new:
+            unindex_article(session, article_id, now)
         return None
     lock_index(session)
-    changed = _store(session, article_id, signature)
+    changed = _store(session, article_id, signature, new=new)
     params: dict[str, object] = {"article_id": article_id}
     for band, bucket in band_buckets(signature):
         params[f"bucket_{band}"] = bucket
@@ -216,7 +219,7 @@ def index_article(
         and (score := similarity(signature, stored)) >= THRESHOLD
     }
     found = {other: score for other, (_, score) in matches.items()}
-    previous = session.scalar(_CLUSTER_OF, {"article_id": article_id})
+    previous = None if new else session.scalar(_CLUSTER_OF, {"article_id": article_id})
     if not matches:
         if previous is not None:
             _set_cluster(session, [article_id], None)
@@ -321,14 +324,16 @@ def unindex_article(session: Session, article_id: int, now: datetime) -> None:
         _split(session, previous, now)
 
 
-def _store(session: Session, article_id: int, signature: bytes) -> bool:
+def _store(session: Session, article_id: int, signature: bytes, *, new: bool = False) -> bool:
     """Write the signature and its bands; False when they were already there."""
-    stored = session.scalar(_SIGNATURE_OF, {"article_id": article_id})
-    if stored == signature:
-        return False
+    if not new:
+        stored = session.scalar(_SIGNATURE_OF, {"article_id": article_id})
+        if stored == signature:
+            return False
     session.execute(_upsert_signature(session.get_bind().dialect.name),
                     {"article_id": article_id, "signature": signature})
-    session.execute(_DROP_BANDS, {"article_id": article_id})
+    if not new:
+        session.execute(_DROP_BANDS, {"article_id": article_id})
     session.execute(dialect_insert(session)(MinhashBand.__table__), [
         {"band": band, "bucket": bucket, "article_id": article_id}
         for band, bucket in band_buckets(signature)

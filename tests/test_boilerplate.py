@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from crawler.archiving import archive_batch
 from crawler.extraction.boilerplate import candidate_lines, learn_in_corpus, line_key, strip_lines
 from crawler.items import Statement
+from crawler.processing import enricher_hash
 from crawler.sources import load_sources
 from storage.archive import sync_sources
+from storage.clusters import text_signature
 from storage.engine import open_archive
-from storage.models import Article, BoilerplateLine
+from storage.models import Article, ArticleMinhash, BoilerplateLine
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 PROMPT = "Like this story? Share it with a friend!"
@@ -66,10 +68,21 @@ def test_archive_learns_chrome_and_strips_it_from_every_article(archive_url: str
         assert all("Paragraph one" in a.body for a in articles)
         rows = {r.text: r.pages for r in s.scalars(select(BoilerplateLine))}
         assert rows[PROMPT] == 4 and rows[DISCLAIMER] == 1
+        # The re-cleaned rows are indexed again for syndication (their
+        # signature is that of the text now stored). Their enrichment was
+        # made from the old text: the rows of this batch are enriched again
+        # at once, the older ones marked for redoing.
+        signatures = dict(s.execute(select(ArticleMinhash.article_id, ArticleMinhash.signature)).all())
+        assert all(signatures.get(a.id) == text_signature(a.body) for a in articles)
+        stale = {a.url for a in articles if a.enricher_hash is None}
+        assert stale == {statement(1).url, statement(2).url}
     # A re-crawl of an old article finds it unchanged: its stored text is
-    # already the cleaned one.
+    # already the cleaned one; its enrichment is made again.
     with Session(engine) as s, s.begin():
         assert archive_batch(s, [statement(1, PROMPT, DISCLAIMER)])["unchanged"] == 1
+    with Session(engine) as s:
+        again = s.scalars(select(Article).where(Article.url == statement(1).url)).one()
+        assert again.enricher_hash == enricher_hash() and again.statement_type is not None
 
 
 def test_a_text_made_only_of_learned_lines_stays_whole():
