@@ -122,7 +122,9 @@ def _readability(tree: lxml_html.HtmlElement) -> list[str]:
     try:
         summary = _Readability(tree).summary(html_partial=True)
         block = lxml_html.fragment_fromstring(summary, create_parent="div")
-    except (Unparseable, etree.ParserError, ValueError):
+    except (Unparseable, etree.ParserError, ValueError, AssertionError):
+        # (lxml asserts when readability's summary has no <body>: a
+        # meta-refresh stub, a page of nothing but <head>.)
         return []
     # Innermost blocks only, so a <li> holding a <p> is not read twice.
     lines = []

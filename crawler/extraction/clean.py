@@ -55,6 +55,9 @@ _CHROME_SHAPES = [
     re.compile(r"^(source|sources|quelle|quellen|источник|source de l'article)\s*: ?[^.]{0,40}$"),
     # A short prompt ending in an address: "We'd love your feedback at x@y.com".
     re.compile(r"^.{0,60}\s\S+@\S+\.[a-z]{2,}$"),
+    # A link to the outlet's editorial standards under every article: "Our
+    # Standards: The Thomson Reuters Trust Principles", "Our editorial standards".
+    re.compile(r"^(our|read our) (editorial )?standards(\s*:.{0,80})?$"),
     # Photo credits printed as paragraphs: "Photo: AFP", "Фото: Имя, Издание".
     re.compile(r"^(photo|photos|foto|fotos|фото|图|图片|摄影|crédit photo)\s*[:：]\s*[^.]{0,60}$"),
 ]
