@@ -91,6 +91,9 @@ def test_seed_metadata(seed_statement: Statement):
          "text/html", None),
         (b"<html><body><nav><a href='/a'>A</a><a href='/b'>B</a></nav></body></html>",
          "text/html", None),
+        # A redirect stub: nothing but a <head> (readability's summary has no <body>).
+        (b'<html>\n<head>\n<meta http-equiv="refresh" content="0;URL=http://www.mofa.go.jp/">'
+         b"\n</head>\n</html>", "text/html", "no_article"),
     ],
 )
 def test_bad_pages_are_rejected_with_a_reason(body: bytes, content_type: str, reason: str | None):
