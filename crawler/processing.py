@@ -9,8 +9,8 @@ The enrichment itself is made by the archive (``crawler/archiving.py``)
 for the statements it stores as new or changed: an import or a re-crawl
 meets most pages again, and enriching them in the workers was work thrown
 away; the archive also enriches the text as stored, after the source's
-learned chrome is gone. ``demarche reextract`` asks the workers for it
-(``enrich=True``): there every row is a candidate.
+learned chrome is gone. ``demarche reextract`` has its workers enrich too
+(``crawler/reextract.py``): there every row is a candidate.
 
 Enrichment is kept out of ``extract_statement``: ``demarche extract`` and
 the extraction benchmark measure the text alone, and the two change for
@@ -72,12 +72,10 @@ def enrich_statement(statement: Statement, source: Any, html: str | None = None)
     return dataclasses.replace(statement, enrichment=enrichment)
 
 
-def process_page(page: FetchedPage, source: Any = None, *,
-                 enrich: bool = False) -> Statement | Rejected:
-    """Extract, and read the page's markup for enrichment (``enrich``:
-    enrich now too); a page without an article comes back Rejected.
-    ``source`` is a registry row, or an imported site's row (extracted
-    without registry rules, enriched with its kind and country)."""
+def process_page(page: FetchedPage, source: Any = None) -> Statement | Rejected:
+    """Extract, and read the page's markup for enrichment; a page without
+    an article comes back Rejected. ``source`` is a registry row, or an
+    imported site's row (extracted without registry rules)."""
     from crawler.sources import Source
 
     result = extract_statement(page, source if isinstance(source, Source) else None)
@@ -86,5 +84,4 @@ def process_page(page: FetchedPage, source: Any = None, *,
     # Only tags are read from the markup (links, blockquotes, a number):
     # ASCII-compatible in any charset a ministry uses.
     html = page.body.decode("utf-8", errors="replace")
-    result = dataclasses.replace(result, markup=read_markup(html, result.url))
-    return enrich_statement(result, source) if enrich else result
+    return dataclasses.replace(result, markup=read_markup(html, result.url))
