@@ -7,7 +7,7 @@ over those pages in a pool of one worker per core and nothing else; the
 import reads the WARC, extracts in the same kind of pool and writes every
 statement to a fresh SQLite archive. Both print pages per second.
 
-The two take turns, three rounds by default (a fresh archive each time),
+The two take turns, five rounds by default (a fresh archive each time),
 and each one's best round is compared: on a shared machine a slow minute
 would otherwise decide the ratio, whichever of the two it fell on.
 """
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     if not DEV.is_dir():
         raise SystemExit(f"the dev pages are missing: {DEV}")
