@@ -166,7 +166,7 @@ def store_article(
     assert existing is not None
     if own is None or own[1] != "fetched":
         # (Found at its own URL, fetched there before: nothing to record.)
-        record_url(session, values["url"], existing.id, "fetched", seen_at)
+        _note_url(session, values["url"], existing.id, "fetched", seen_at)
     _record_aliases(session, existing.id, redirected, canonical, seen_at)
     previously_seen = existing.last_seen_at
     existing.last_seen_at = max(previously_seen, seen_at)
@@ -235,7 +235,7 @@ def mark_seen(session: Session, url: str, seen_at: datetime) -> bool:
         return False
     existing.last_seen_at = max(existing.last_seen_at, seen_at)
     _came_back(existing, seen_at)
-    record_url(session, url, existing.id, "fetched", seen_at)
+    _note_url(session, url, existing.id, "fetched", seen_at)
     return True
 
 
@@ -431,10 +431,16 @@ def record_url(session: Session, url: str, article_id: int, kind: str,
     then redirect, then fetched): a URL first known as some page's canonical
     and later fetched is a URL the article was served at.
     """
-    key = url_key(url)
+    _note_url(session, url, article_id, kind, seen_at)
+    return session.execute(_URL_OWNER, {"url": url_key(url)}).scalar_one()
+
+
+def _note_url(session: Session, url: str, article_id: int, kind: str,
+              seen_at: datetime) -> None:
+    """``record_url`` for a caller that does not ask who holds the key."""
     session.execute(_record_url_statement(session.get_bind().dialect.name, kind),
-                    {"url": key, "article_id": article_id, "kind": kind, "first_seen_at": seen_at})
-    return session.execute(_URL_OWNER, {"url": key}).scalar_one()
+                    {"url": url_key(url), "article_id": article_id, "kind": kind,
+                     "first_seen_at": seen_at})
 
 
 _URL_OWNER = select(ArticleUrl.article_id).where(ArticleUrl.url == bindparam("url"))
@@ -462,9 +468,9 @@ def _record_url_statement(dialect: str, kind: str) -> Any:
 def _record_aliases(session: Session, article_id: int, redirected: str | None,
                     canonical: str | None, seen_at: datetime) -> None:
     if redirected:
-        record_url(session, redirected, article_id, "redirect", seen_at)
+        _note_url(session, redirected, article_id, "redirect", seen_at)
     if canonical:
-        record_url(session, canonical, article_id, "canonical", seen_at)
+        _note_url(session, canonical, article_id, "canonical", seen_at)
 
 
 def archived_url_keys(session: Session, source: str) -> set[str]:
