@@ -4,8 +4,9 @@ upserted, a new or changed text is indexed for syndication and enriched
 (``crawler/enrich``, from the text as stored), and a new article's
 candidate lines are counted. When a line becomes learned, it is also
 stripped from the source's older articles, so that every article of the
-source is cleaned the same way; those rows are enriched again by the next
-``demarche reextract``.
+source is cleaned the same way; those rows are indexed again, and enriched
+again at once when this batch wrote them (else they are marked, for the
+next crawl that meets them or ``demarche reextract``).
 
 Each statement's ``Fetch`` is recorded in ``fetch_state`` in the same
 transaction, so that a crash never leaves a URL marked fetched without its
@@ -52,6 +53,13 @@ def learned_lines(session: Session, sources: Collection[str]) -> dict[str, dict[
         if lines:
             learned[source] = lines
     return learned
+
+
+def _enrichment(session: Session, statement: Statement, body: str):  # type: ignore[no-untyped-def]
+    """The enrichment of ``statement`` with ``body``, the text as stored,
+    for its source's kind and country as the archive has them."""
+    return enrich_statement(dataclasses.replace(statement, body=body, enrichment=None),
+                            session.get(SourceRow, statement.source)).enrichment
 
 
 def remember(session: Session, fetch: Fetch) -> None:
@@ -127,9 +135,8 @@ def archive_batch(
             # (An unchanged article is loaded already: its hash costs no query.)
             if (outcome is not Outcome.UNCHANGED
                     or session.get(Article, article_id).enricher_hash != enricher_hash()):
-                enrichment = statement.enrichment or enrich_statement(
-                    dataclasses.replace(statement, body=fields["body"]),
-                    session.get(SourceRow, source)).enrichment
+                enrichment = statement.enrichment or _enrichment(session, statement,
+                                                                 fields["body"])
                 store_enrichment(session, article_id, enrichment, enricher_hash(),
                                  new=outcome is Outcome.NEW)
                 written[article_id] = statement
@@ -160,8 +167,8 @@ def archive_batch(
             if article_id in written:
                 # (Older rows stay marked for re-enrichment: their page's
                 # markup is not at hand.)
-                store_enrichment(session, article_id, enrich_statement(
-                    dataclasses.replace(written[article_id], body=article.body, enrichment=None),
-                    session.get(SourceRow, source)).enrichment, enricher_hash())
+                store_enrichment(session, article_id,
+                                 _enrichment(session, written[article_id], article.body),
+                                 enricher_hash())
                 article.enricher_hash = enricher_hash()
     return counts
