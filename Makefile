@@ -33,27 +33,27 @@ test: $(STAMP)
 # Extraction quality and speed on ../shared/eval/dev against trafilatura and
 # readability-lxml, all in one run; rewrites the table in docs/extraction.md.
 bench-extract: $(STAMP)
-	$(BIN)/python -m crawler.extraction.bench
+	$(BIN)/python -m benchmarks.extraction
 
 # Statement type, speakers, quotes, countries and document numbers against
 # the hand annotations of tests/golden/enrich; rewrites the table in
 # docs/statements.md (--verbose lists each article's errors).
 bench-enrich: $(STAMP)
-	$(BIN)/python -m crawler.enrich.bench
+	$(BIN)/python -m benchmarks.enrichment
 
 # The idle scheduler's memory and the cost of a crawl subprocess.
 bench-schedule: $(STAMP)
-	$(BIN)/python -m schedules.bench
+	$(BIN)/python -m benchmarks.scheduler
 
 # demarche import-warc against bare extraction of the same 500 real pages.
 bench-import: $(STAMP)
-	$(BIN)/python -m crawler.bench_import
+	$(BIN)/python -m benchmarks.import_warc
 
 # Full-text search against a LIKE scan, trigram against one token per
 # Chinese character, and the memory of exports, on 100,000 generated
 # statements in a temporary SQLite archive (about two minutes).
 bench-search: $(STAMP)
-	$(BIN)/python -m storage.bench_search
+	$(BIN)/python -m benchmarks.search
 
 # The demo's report as headless Chromium draws it: docs/report.png.
 REPORT_DEMO := build/report-demo

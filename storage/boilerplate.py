@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.archive import content_hash, dialect_insert
+from storage.archive import content_hash
+from storage.dialects import dialect_insert
 from storage.models import Article, BoilerplateLine
 
 

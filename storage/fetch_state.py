@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.archive import dialect_insert
+from storage.dialects import dialect_insert
 from storage.models import Article, FetchState
 from storage.urls import normalise_url
 

@@ -93,7 +93,7 @@ class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_source_published_at", "source", "published_at"),
-        # The write path's same-text lookup (storage.archive.same_text).
+        # The write path's same-text lookup (storage.lookup.same_text).
         Index("ix_articles_source_content_hash", "source", "content_hash"),
     )
 

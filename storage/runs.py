@@ -100,3 +100,42 @@ def coverage_flags(session: Session, source: str, run_id: int,
         for field in ("date", "title", "body")
         if coverage[field] < median(c[field] for c in earlier) - COVERAGE_DROP
     ]
+
+
+def start_run(session: Session, source: str, args: Mapping[str, str], now: datetime) -> int:
+    run = CrawlRun(source=source, started_at=now, status="running", args=dict(args), stats={})
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    status: str,
+    finish_reason: str | None,
+    finished_at: datetime,
+    counts: Mapping[str, int],
+    stats: Mapping[str, object],
+) -> None:
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"crawl run {run_id} is not in the archive")
+    run.status = status
+    run.finish_reason = finish_reason
+    run.finished_at = finished_at
+    run.pages = counts.get("pages", 0)
+    run.articles_new = counts.get("new", 0)
+    run.articles_changed = counts.get("changed", 0)
+    run.articles_unchanged = counts.get("unchanged", 0)
+    run.errors = counts.get("errors", 0)
+    run.stats = {k: _jsonable(v) for k, v in stats.items()}
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.archiving import archive_batch
 from crawler.extraction.boilerplate import candidate_lines, learn_in_corpus, line_key, strip_lines
+from crawler.ingest.archiving import archive_batch
+from crawler.ingest.processing import enricher_hash
 from crawler.items import Statement
-from crawler.processing import enricher_hash
 from crawler.sources import load_sources
 from storage.archive import sync_sources
-from storage.clusters import text_signature
 from storage.engine import open_archive
+from storage.minhash import text_signature
 from storage.models import Article, ArticleMinhash, BoilerplateLine
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)

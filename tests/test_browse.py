@@ -20,19 +20,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from crawler.cli import main
-from storage.browse import TABLES, archive_tables, browse_metadata, has_pending_wal
+from cli.main import main
+from reading.browse import TABLES, archive_tables, browse_metadata, has_pending_wal
+from reading.trend import trend
 from storage.engine import open_archive
-from storage.search import trend
 from tests.conftest import ROOT
 
-DEMARCHE = [sys.executable, "-m", "crawler.cli"]
+DEMARCHE = [sys.executable, "-m", "cli"]
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+REMOVED = "https://sputnikglobe.com/20120401/172541200.html"
+RELAYED = ("https://sputnikglobe.com/20120403/172590411.html",
+           "https://mid.ru/en/foreign_policy/news/1801234/")
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +49,14 @@ def archive(tmp_path_factory) -> Path:
                             timeout=300, env={**os.environ,
                                               "DEMARCHE_ARCHIVE_URL": f"sqlite:///{path}"})
     assert result.returncode == 0, result.stderr
+    # By URL: ids follow the order in which the crawls' batches landed.
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE articles SET removed_at = '2024-05-06T09:00:00Z', "
-                     "removed_reason = 'http 404' WHERE id = 5")
+                     "removed_reason = 'http 404' WHERE url = ?", (REMOVED,))
+        first = conn.execute("SELECT id FROM articles WHERE url = ?", (RELAYED[0],)).fetchone()[0]
         conn.execute("INSERT INTO clusters (id, first_article_id, size, created_at, updated_at) "
-                     "VALUES (1, 4, 2, '2024-05-06T09:00:00Z', '2024-05-06T09:00:00Z')")
-        conn.execute("UPDATE articles SET cluster_id = 1 WHERE id IN (4, 7)")
+                     "VALUES (1, ?, 2, '2024-05-06T09:00:00Z', '2024-05-06T09:00:00Z')", (first,))
+        conn.execute("UPDATE articles SET cluster_id = 1 WHERE url IN (?, ?)", RELAYED)
     return path
 
 
@@ -189,7 +196,7 @@ def test_newest_removed_and_clusters(server: str):
         "state_gov_releases": 1, "mid_ru_ru": 1}
     assert all(v == sorted(v, reverse=True) for v in per_source.values())
     removed = canned(server, "removed_statements")
-    assert [(r["id"], r["removed_reason"]) for r in removed] == [(5, "http 404")]
+    assert [(r["url"], r["removed_reason"]) for r in removed] == [(REMOVED, "http 404")]
     clusters = canned(server, "syndication_clusters")
     assert len(clusters) == 1
     assert clusters[0]["size"] == 2 and clusters[0]["first_source"] == "sputnik_russia"

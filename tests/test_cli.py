@@ -16,7 +16,7 @@ import pytest
 from crawler.sources import load_sources
 from tests.conftest import ROOT
 
-DEMARCHE = [sys.executable, "-m", "crawler.cli"]
+DEMARCHE = [sys.executable, "-m", "cli"]
 
 
 def run(args: list[str], archive: Path, **env: str) -> subprocess.CompletedProcess:

@@ -8,10 +8,10 @@ import re
 import subprocess
 import sys
 
+from cli.main import build_parser
 from crawler import settings
-from crawler.cli import build_parser
 from crawler.sources import load_sources
-from storage.query import run_readonly
+from reading.sql import run_readonly
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -40,7 +40,7 @@ def test_every_command_is_in_the_readme():
 def test_readme_example_queries_run(tmp_path):
     archive = tmp_path / "archive.db"
     env = {"DEMARCHE_ARCHIVE_URL": f"sqlite:///{archive}"}
-    subprocess.run([sys.executable, "-m", "crawler.cli", "demo"], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "cli", "demo"], cwd=ROOT, check=True,
                    capture_output=True, env={**os.environ, **env})
     queries = re.findall(r"```sql\n(.*?)```", README, flags=re.DOTALL)
     assert len(queries) >= 4

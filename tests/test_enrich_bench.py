@@ -12,11 +12,8 @@ from types import SimpleNamespace as NS
 import lxml.html
 import pytest
 
-from crawler.enrich import bench
-from crawler.enrich.bench import (
-    FIELDS,
-    SOURCE_KINDS,
-    STATEMENT_TYPES,
+from benchmarks import enrichment as bench
+from benchmarks.enrich_scores import (
     Scores,
     macro_f1,
     match_quotes,
@@ -25,6 +22,7 @@ from crawler.enrich.bench import (
     quotes_match,
     score_article,
 )
+from benchmarks.enrichment import FIELDS, SOURCE_KINDS, STATEMENT_TYPES
 
 ANNOTATIONS = bench.load_annotations()
 

@@ -15,8 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy.orm import Session
 
-from storage.engine import open_archive
-from storage.export import (
+from reading.export import (
     FIELDS,
     article_details,
     field_names,
@@ -26,8 +25,10 @@ from storage.export import (
     write_jsonl,
     write_parquet,
 )
+from reading.query_language import parse_query
+from reading.search import SearchFilters
+from storage.engine import open_archive
 from storage.models import ArticleUrl
-from storage.search import SearchFilters, parse_query
 from tests.test_search import SEED, demo_in, make_demo, run
 
 

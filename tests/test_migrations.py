@@ -46,10 +46,10 @@ def test_archive_from_before_migrations_is_brought_forward(archive_url: str):
 
 def test_db_upgrade_command(archive_url: str):
     env = {**os.environ, "DEMARCHE_ARCHIVE_URL": archive_url}
-    first = subprocess.run([sys.executable, "-m", "crawler.cli", "db", "upgrade"], cwd=ROOT,
+    first = subprocess.run([sys.executable, "-m", "cli", "db", "upgrade"], cwd=ROOT,
                            env=env, capture_output=True, text=True, check=True).stdout
     assert f"upgraded from empty to {head_revision()}" in first
-    again = subprocess.run([sys.executable, "-m", "crawler.cli", "db", "upgrade"], cwd=ROOT,
+    again = subprocess.run([sys.executable, "-m", "cli", "db", "upgrade"], cwd=ROOT,
                            env=env, capture_output=True, text=True, check=True).stdout
     assert "already at revision" in again
     assert ":demarche_test@" not in again  # no password in messages

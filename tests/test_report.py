@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from storage.report import MAX_BARS, binned, chromium_command, screenshot
+from reading.report import MAX_BARS, binned, chromium_command, screenshot
 from tests.conftest import ROOT
 from tests.test_search import demo_in, make_demo
 
 CHROMIUM = "/usr/bin/chromium"
-DEMARCHE = [sys.executable, "-m", "crawler.cli"]
+DEMARCHE = [sys.executable, "-m", "cli"]
 
 
 @pytest.fixture(scope="module")

@@ -340,7 +340,7 @@ def test_status_reports_health_from_the_ledger(tmp_path: Path, site: Site, env: 
     for _ in range(3):
         assert run_crawl(loopback(env), {}, 60, env["DEMARCHE_ARCHIVE_URL"],
                          settings=FAST, logs=Path(env["DEMARCHE_LOG_DIR"])).status == "finished"
-    out = subprocess.run([sys.executable, "-m", "crawler.cli", "status"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "cli", "status"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True,
                          check=True).stdout
     row = next(line for line in out.splitlines() if line.startswith("loopback_news"))
@@ -349,14 +349,14 @@ def test_status_reports_health_from_the_ledger(tmp_path: Path, site: Site, env: 
     assert str(len(ARTICLES)) in row.split()
     assert run_crawl(loopback(env), {}, 60, env["DEMARCHE_ARCHIVE_URL"],
                      settings=FAST, logs=Path(env["DEMARCHE_LOG_DIR"])).status == "finished"
-    out = subprocess.run([sys.executable, "-m", "crawler.cli", "status"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "cli", "status"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True,
                          check=True).stdout
     assert "quiet (3 runs without a new article)" in out
     site.routes.clear()  # the site goes away: runs fail
     failing = run_crawl(loopback(env), {}, 60, env["DEMARCHE_ARCHIVE_URL"], settings=FAST,
                         logs=Path(env["DEMARCHE_LOG_DIR"]))
-    out = subprocess.run([sys.executable, "-m", "crawler.cli", "status"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "cli", "status"], cwd=ROOT,
                          env={**os.environ, **env}, capture_output=True, text=True,
                          check=True).stdout
     assert failing.status == "failed", out

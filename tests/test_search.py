@@ -21,25 +21,20 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from crawler.sources import load_sources
+from reading.query_language import SearchSyntaxError, parse_query
+from reading.search import SearchFilters, search
+from reading.trend import TrendPoint, trend
 from storage.archive import archive_article, sync_sources
 from storage.engine import make_engine, open_archive
 from storage.migrate import alembic_config
 from storage.models import Article, ArticleUrl, ArticleVersion
-from storage.search import (
-    SearchFilters,
-    SearchSyntaxError,
-    TrendPoint,
-    parse_query,
-    search,
-    trend,
-)
 from tests.conftest import ROOT
 
 SEED = "https://sputnikglobe.com/20120402/172567892.html"
 DEADLINE = "https://sputnikglobe.com/20120403/172590411.html"
 ARMENIA = "https://mid.ru/en/foreign_policy/news/1801102/"
 SYRIA_RU = "https://mid.ru/ru/foreign_policy/news/1801235/"
-DEMARCHE = [sys.executable, "-m", "crawler.cli"]
+DEMARCHE = [sys.executable, "-m", "cli"]
 T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 _COLUMNS = ("source", "url", "canonical_url", "title", "body", "published_at", "author",
             "language", "section", "site_name")

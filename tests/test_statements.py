@@ -15,12 +15,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from crawler.enrich import Enrichment, Mention, Quote, Speaker, Turn
-from crawler.processing import enricher_hash
+from crawler.ingest.processing import enricher_hash
 from crawler.sources import load_sources
+from reading.search import SearchFilters, search
 from storage.archive import store_article, sync_sources
 from storage.engine import open_archive
 from storage.models import Article
-from storage.search import SearchFilters, search
 from storage.statements import statement_details, store_enrichment
 from tests.test_search import ARMENIA, SEED, SYRIA_RU, make_demo, run
 
@@ -215,7 +215,7 @@ def test_over_long_values_are_cut_or_skipped_not_refused(archive_url: str):
 
 
 def test_archive_enriches_an_unchanged_article_only_when_the_rules_changed(archive_url: str):
-    from crawler.archiving import archive_batch
+    from crawler.ingest.archiving import archive_batch
     from crawler.items import Statement
 
     engine = open_archive(archive_url)

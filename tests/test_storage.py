@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from crawler.items import Statement
 from crawler.pipelines.archive import ArchivePipeline
 from crawler.sources import load_sources
+from reading.sql import QueryError, ReadOnlyError, run_readonly
 from storage.archive import Outcome, archive_article, sync_sources
 from storage.engine import ArchiveError, make_engine, open_archive
 from storage.models import Article
-from storage.query import QueryError, ReadOnlyError, run_readonly
 from storage.urls import normalise_url, url_key
 
 T0 = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.bench_import import make_warc
-from crawler.warcfiles import Damage, iter_responses, read_response
+from batch.warcfiles import Damage, iter_responses, read_response
+from benchmarks.import_warc import make_warc
 from storage.urls import normalise_url
 from tests.conftest import ROOT, article_html
 
@@ -28,7 +28,7 @@ PARAS = [
 
 
 def demarche(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT,
                           env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -139,7 +139,7 @@ def test_import_killed_halfway_then_rerun_archives_every_page_once(tmp_path: Pat
     make_warc(path, 400)
     db = tmp_path / "archive.db"
     env = {"DEMARCHE_ARCHIVE_URL": f"sqlite:///{db}"}
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "import-warc", str(path)],
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "import-warc", str(path)],
                             cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240

@@ -19,9 +19,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.orm import Session
 
-from storage.archive import finish_run, start_run, sync_sources
+from storage.archive import sync_sources
 from storage.engine import open_archive
-from storage.runs import coverage_flags, get_run, run_coverage
+from storage.runs import coverage_flags, finish_run, get_run, run_coverage, start_run
 
 logger = logging.getLogger(__name__)
 

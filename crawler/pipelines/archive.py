@@ -31,7 +31,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from crawler.archiving import archive_batch
+from crawler.ingest.archiving import archive_batch
 from crawler.items import Fetch, Gone, Statement
 from storage.engine import describe, open_archive
 

@@ -27,9 +27,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.extraction.draft import Rejected
+from crawler.ingest.processing import process_page
+from crawler.ingest.workers import worker_pool
 from crawler.items import Fetch, FetchedPage, Statement
-from crawler.processing import process_page
-from crawler.workers import worker_pool
 
 logger = logging.getLogger(__name__)
 

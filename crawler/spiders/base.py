@@ -38,9 +38,9 @@ from crawler.items import Fetch, FetchedPage, Gone
 from crawler.params import CrawlArgs
 from crawler.sources import Source
 from crawler.spiders.revisit import Reason, RevisitPolicy, conditional_headers, fetch_reason
-from storage.archive import archived_url_keys
 from storage.engine import open_archive
 from storage.fetch_state import FetchRecord, known_fetches
+from storage.lookup import archived_url_keys
 from storage.urls import is_site_root, normalise_url, same_page, url_key
 
 

@@ -7,7 +7,7 @@ and delete. PostgreSQL: a table ``article_search`` (article id, text search
 configuration, weighted tsvector) with a GIN index, filled by a trigger on
 ``articles`` and emptied by its foreign key's ON DELETE CASCADE.
 
-The text is indexed as ``storage/search.py`` reads queries: Russian ё
+The text is indexed as ``reading/search.py`` reads queries: Russian ё
 folded to е (texts print both), Arabic vowel marks and tatweel removed
 (they are optional in print), and a zero-width space after every character
 of U+3000-U+9FFF (kana and CJK ideographs), because Chinese and Japanese
@@ -46,7 +46,7 @@ branch_labels = None
 depends_on = None
 
 ZWSP = "\u200b"
-# Characters dropped or replaced before indexing; storage/search.py folds
+# Characters dropped or replaced before indexing; reading/search.py folds
 # queries the same way. (This revision keeps its own copy: a migration must
 # not change when today's code does.)
 FOLDS = [("ё", "е"), ("Ё", "Е")] + [(chr(c), "") for c in [*range(0x064B, 0x0653), 0x0670, 0x0640]]

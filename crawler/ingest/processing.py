@@ -5,12 +5,12 @@ said what, in which form, about whom) needs of its HTML. The crawl,
 ``process_page`` in their worker pools, so a statement is the same
 whichever way it came in.
 
-The enrichment itself is made by the archive (``crawler/archiving.py``)
+The enrichment itself is made by the archive (``crawler/ingest/archiving.py``)
 for the statements it stores as new or changed: an import or a re-crawl
 meets most pages again, and enriching them in the workers was work thrown
 away; the archive also enriches the text as stored, after the source's
 learned chrome is gone. ``demarche reextract`` has its workers enrich too
-(``crawler/reextract.py``): there every row is a candidate.
+(``batch/reextract.py``): there every row is a candidate.
 
 Enrichment is kept out of ``extract_statement``: ``demarche extract`` and
 the extraction benchmark measure the text alone, and the two change for
@@ -30,7 +30,7 @@ from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage, Statement
 
-_ENRICH = Path(__file__).resolve().parent / "enrich"
+_ENRICH = Path(__file__).resolve().parents[1] / "enrich"
 
 
 @lru_cache(maxsize=1)
@@ -40,8 +40,6 @@ def enricher_hash() -> str:
     ``demarche reextract``."""
     digest = hashlib.sha256()
     for path in sorted([*_ENRICH.glob("*.py"), *_ENRICH.glob("*.toml")]):
-        if path.name == "bench.py":
-            continue
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

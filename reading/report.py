@@ -3,7 +3,7 @@
 One file, ``DIR/index.html``, readable without a server or a network:
 statements per source over time and the archive's size per source as
 charts, the newest statements of each source, and each source's health
-(``storage/health.py``, as ``demarche status`` shows it).
+(``reading/health.py``, as ``demarche status`` shows it).
 
 Charts are drawn by matplotlib (the Agg backend: no display) as SVG and
 written into the page itself: a browser draws them with nothing to fetch,
@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
-from storage.health import SourceHealth, source_health
+from reading.health import SourceHealth, source_health
 from storage.models import Article
 
 TEMPLATE = "report.html.j2"

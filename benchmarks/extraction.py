@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from crawler.extraction.corpus import extract_directory
+from batch.corpus import extract_directory
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage

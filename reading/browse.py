@@ -31,8 +31,8 @@ from typing import Any
 from datasette import hookimpl
 from sqlalchemy.engine import make_url
 
+from reading.query_language import SearchSyntaxError, parse_query
 from storage.engine import ArchiveError, describe
-from storage.search import SearchSyntaxError, parse_query
 
 # How many statements of each source "newest statements" shows.
 NEWEST = 5
@@ -155,7 +155,7 @@ def canned_queries(tables: set[str]) -> dict[str, dict[str, Any]]:
         "description": "Statements matching a query per week and their share of all "
                        f"statements of that week. The query is {_QUERY_HELP}.",
         # Materialised: otherwise SQLite runs the full-text query once per
-        # row of the outer join (storage/search.py trend() does the same).
+        # row of the outer join (reading/search.py trend() does the same).
         "sql": "WITH hits AS MATERIALIZED (\n"
                "  SELECT rowid AS id FROM article_search\n"
                "  WHERE article_search MATCH demarche_match(:query))\n"

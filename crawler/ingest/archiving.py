@@ -29,8 +29,8 @@ from collections.abc import Collection, Sequence
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
+from crawler.ingest.processing import enrich_statement, enricher_hash
 from crawler.items import Fetch, Gone, Statement
-from crawler.processing import enrich_statement, enricher_hash
 from storage.archive import Outcome, mark_removed, mark_seen, store_article
 from storage.boilerplate import article_count, line_counts, record_lines, rewrite_bodies
 from storage.clusters import index_article, lock_index

@@ -28,13 +28,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from crawler.archiving import archive_batch
+from batch.warcfiles import Damage, WarcResponse, iter_responses
 from crawler.extraction.draft import Rejected
+from crawler.ingest.archiving import archive_batch
+from crawler.ingest.processing import load_rules, process_page
+from crawler.ingest.workers import worker_pool
 from crawler.items import FetchedPage, Statement
-from crawler.processing import load_rules, process_page
 from crawler.sources import Source
-from crawler.warcfiles import Damage, WarcResponse, iter_responses
-from crawler.workers import worker_pool
 from storage.archive import sync_sources
 from storage.engine import open_archive
 

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 from crawler.extraction.boilerplate import learn_in_corpus, strip_lines
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
+from crawler.ingest.workers import worker_pool
 from crawler.items import FetchedPage
-from crawler.workers import worker_pool
 
 GROUND_TRUTH = "ground_truth.jsonl"
 

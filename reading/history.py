@@ -18,7 +18,7 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.archive import find_article
+from storage.lookup import find_article
 from storage.models import Article, ArticleUrl, ArticleVersion
 
 

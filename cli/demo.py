@@ -3,13 +3,14 @@ the real spiders into the archive, and show what landed."""
 
 from __future__ import annotations
 
+import argparse
 import time
 
-from crawler.cli import print_outcomes, print_result
+from cli.output import print_outcomes, print_result
 from crawler.demo.record import DEMO_SOURCES, record_site
 from crawler.runner import project_settings, run_crawls
+from reading.sql import run_readonly
 from storage.engine import describe, project_root
-from storage.query import run_readonly
 
 EXAMPLE_QUERY = """\
 SELECT s.name AS source, date(a.published_at) AS day, count(*) AS statements
@@ -17,7 +18,7 @@ FROM articles a JOIN sources s ON s.key = a.source
 GROUP BY 1, 2 ORDER BY 2, 1"""
 
 
-def run_demo() -> int:
+def cmd_demo(opts: argparse.Namespace) -> int:
     started = time.monotonic()
     warc = project_root() / "build" / "demo.warc.gz"
     pages = record_site(warc)
@@ -34,3 +35,8 @@ def run_demo() -> int:
     print_result(run_readonly(url, EXAMPLE_QUERY), "table")
     print(f"\nDone in {time.monotonic() - started:.1f} s. Try: demarche sql \"SELECT ...\"")
     return 0 if all(o.status == "finished" for o in outcomes) else 1
+
+
+def register(sub) -> None:  # type: ignore[no-untyped-def]
+    demo = sub.add_parser("demo", help="crawl the bundled offline demo into the archive")
+    demo.set_defaults(func=cmd_demo)

@@ -30,15 +30,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from crawler.archiving import learned_lines
+from batch.warc_import import bounded_map
+from batch.warcfiles import DAMAGE, read_response
 from crawler.extraction import boilerplate
 from crawler.extraction.draft import Rejected
+from crawler.ingest.archiving import learned_lines
+from crawler.ingest.processing import enrich_statement, enricher_hash, load_rules, process_page
+from crawler.ingest.workers import worker_pool
 from crawler.items import FetchedPage, Statement
-from crawler.processing import enrich_statement, enricher_hash, load_rules, process_page
 from crawler.sources import Source
-from crawler.warc_import import bounded_map
-from crawler.warcfiles import DAMAGE, read_response
-from crawler.workers import worker_pool
 from storage.archive import content_hash
 from storage.clusters import index_article, lock_index
 from storage.engine import open_archive

@@ -20,9 +20,9 @@ from typing import IO, Any
 from sqlalchemy import Column, Float, Integer, Select, func, select
 from sqlalchemy.orm import Session
 
-from storage.archive import find_article as article_at
+from reading.search import SearchFilters, SearchQuery, filter_conditions, matching
+from storage.lookup import find_article as article_at
 from storage.models import Article, ArticleUrl, ArticleVersion, SourceRow, UTCDateTime
-from storage.search import SearchFilters, SearchQuery, filter_conditions, matching
 from storage.statements import statement_details
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -72,7 +72,7 @@ def records(session: Session, filters: SearchFilters | None = None,
 
 def find_article(session: Session, key: str) -> int | None:
     """The id of the article an id or a URL names; a URL in any spelling of
-    any address the article lived at (``storage.archive.find_article``:
+    any address the article lived at (``storage.lookup.find_article``:
     redirects, canonical URLs, ``www.``, tracking parameters)."""
     key = key.strip()
     if key.isdigit():

@@ -28,10 +28,10 @@ from urllib.parse import urlsplit, urlunsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from batch.warc_import import bounded_map, import_warcs
+from batch.warcfiles import iter_responses
+from crawler.ingest.workers import worker_pool
 from crawler.sources import load_sources
-from crawler.warc_import import bounded_map, import_warcs
-from crawler.warcfiles import iter_responses
-from crawler.workers import worker_pool
 from storage.engine import project_root
 
 DEV = project_root().parent / "shared" / "eval" / "dev"

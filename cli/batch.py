@@ -1,0 +1,87 @@
+"""``demarche import-warc``, ``demarche reextract`` and ``demarche extract``:
+the batch jobs over WARC files, the archive's kept responses, and folders of
+saved pages."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.options import workers
+from crawler.params import ArgumentError
+from crawler.runner import project_settings
+from crawler.sources import load_sources
+
+
+def cmd_import_warc(opts: argparse.Namespace) -> int:
+    from batch.warc_import import import_warcs
+
+    settings = project_settings()
+    registry = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    if opts.source and opts.source not in registry:
+        raise ArgumentError(f"unknown source {opts.source!r}; known: {', '.join(registry)}")
+    try:
+        summary = import_warcs(opts.files, settings.get("DEMARCHE_ARCHIVE_URL"), registry,
+                               source=opts.source, workers=workers(opts.workers))
+    except FileNotFoundError as exc:
+        raise ArgumentError(str(exc)) from None
+    for damage in summary.damaged:
+        print(f"skipped: {damage}")
+    out = summary.outcomes
+    rejected = ", ".join(f"{k} {v}" for k, v in sorted(summary.rejected.items())) or "none"
+    print(f"{summary.files} file(s), {summary.pages} pages in {summary.seconds:.1f} s with "
+          f"{summary.workers} worker(s) ({summary.pages / max(summary.seconds, 1e-9):.1f} "
+          f"pages/s): {out['new']} new, {out['changed']} changed, {out['unchanged']} unchanged; "
+          f"not articles: {rejected}; other records skipped: {summary.skipped}; "
+          f"damaged records: {len(summary.damaged)}")
+    return 0
+
+
+def cmd_reextract(opts: argparse.Namespace) -> int:
+    from batch.reextract import reextract
+    from crawler.middlewares.warc import warc_folder
+
+    settings = project_settings()
+    registry = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    summary = reextract(settings.get("DEMARCHE_ARCHIVE_URL"), warc_folder(settings), registry,
+                        source=opts.source, workers=workers(opts.workers))
+    rejected = sum(summary.rejected.values())
+    print(f"{summary.examined} examined, {summary.changed} changed, {summary.unchanged} "
+          f"unchanged, {summary.missing} without a readable record, {rejected} rejected now "
+          f"(kept as they were), {summary.enriched} enriched again in {summary.seconds:.1f} s")
+    return 0
+
+
+def cmd_extract(opts: argparse.Namespace) -> int:
+    from batch.corpus import extract_directory
+
+    if not opts.directory.is_dir():
+        raise ArgumentError(f"not a folder: {opts.directory}")
+    try:
+        summary = extract_directory(opts.directory, opts.out, workers(opts.workers))
+    except FileNotFoundError as exc:
+        raise ArgumentError(str(exc)) from None
+    print(f"{summary.pages} pages, {summary.failed} without text, "
+          f"{summary.seconds:.2f} s with {summary.workers} worker(s) "
+          f"({summary.pages / summary.seconds:.1f} pages/s) -> {opts.out}")
+    return 0
+
+
+def register(sub) -> None:  # type: ignore[no-untyped-def]
+    extract = sub.add_parser("extract", help="extract every <id>.html of a folder to JSONL")
+    extract.add_argument("directory", type=Path, metavar="DIR")
+    extract.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl")
+    extract.add_argument("--workers", type=int, default=None,
+                         help="processes (default: one per core)")
+    extract.set_defaults(func=cmd_extract)
+
+    imp = sub.add_parser("import-warc", help="archive the article pages of WARC files")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    imp.add_argument("--source", help="registry key for every page (default: by domain)")
+    imp.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    imp.set_defaults(func=cmd_import_warc)
+
+    reext = sub.add_parser("reextract", help="extract the kept WARC responses again")
+    reext.add_argument("--source", help="only this source's articles")
+    reext.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    reext.set_defaults(func=cmd_reextract)

@@ -1,0 +1,68 @@
+"""``demarche browse`` and ``demarche report``: the archive for people, live
+in a browser (Datasette) or as a static HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cli.options import search_archive
+from crawler.params import ArgumentError
+from crawler.runner import project_settings
+from crawler.sources import load_sources
+from storage.engine import describe
+
+
+def cmd_browse(opts: argparse.Namespace) -> int:
+    from reading.browse import has_pending_wal, serve, sqlite_archive
+
+    url = opts.archive or project_settings().get("DEMARCHE_ARCHIVE_URL")
+    path = sqlite_archive(url)  # a PostgreSQL archive is refused with a message
+    search_archive(url).dispose()  # at the current schema: the statements view
+    # A crawl writing now leaves its pages in the WAL, which an immutable
+    # reader would ignore (and the file would change under it).
+    immutable = not has_pending_wal(path)
+    mode = "immutable" if immutable else "read-only, live: a crawl is writing"
+    print(f"serving {path} ({mode}) at http://{opts.host}:{opts.port}/ ; Ctrl-C stops",
+          file=sys.stderr)
+    serve(path, opts.host, opts.port, immutable=immutable)
+    return 0
+
+
+def cmd_report(opts: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from reading.report import gather, screenshot, write_report
+
+    settings = project_settings()
+    url = opts.archive or settings.get("DEMARCHE_ARCHIVE_URL")
+    sources = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    quiet = {key: s.quiet_after for key, s in sources.items()}
+    with Session(search_archive(url)) as session:
+        report = gather(session, quiet, datetime.now(UTC), describe(url))
+    page = write_report(report, opts.out)
+    print(f"{sum(report.totals.values())} statements of {len(report.totals)} sources -> {page}")
+    if opts.screenshot:
+        try:
+            print(f"screenshot -> {screenshot(page, opts.screenshot)}")
+        except FileNotFoundError as exc:
+            raise ArgumentError(str(exc)) from None
+    return 0
+
+
+def register(sub) -> None:  # type: ignore[no-untyped-def]
+    browse = sub.add_parser("browse", help="serve the SQLite archive read-only with Datasette")
+    browse.add_argument("--archive", metavar="URL", help="archive URL (default: the setting)")
+    browse.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    browse.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    browse.set_defaults(func=cmd_browse)
+
+    report = sub.add_parser("report", help="write a static HTML report with charts")
+    report.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="folder for index.html")
+    report.add_argument("--archive", metavar="URL", help="archive URL (default: the setting)")
+    report.add_argument("--screenshot", type=Path, metavar="FILE.png",
+                        help="also save the report as headless Chromium draws it")
+    report.set_defaults(func=cmd_report)

@@ -1,0 +1,65 @@
+"""The ``demarche`` command's parser and entry point.
+
+    demarche crawl KEY [KEY ...] [--all] [-a since=YYYY-MM-DD] [-a max_articles=N]
+    demarche sql "SELECT ..." [--format table|csv|json]
+    demarche sources
+    demarche extract DIR --out FILE.jsonl [--workers N]
+    demarche status
+    demarche history URL
+    demarche db upgrade
+    demarche import-warc FILE... [--source S] [--workers N]
+    demarche reextract [--source S] [--workers N]
+    demarche search "QUERY" [--source S] [--country CC] [--lang L] [--since D] [--until D]
+                    [--limit N] [--format table|json|csv]
+    demarche show URL|ID [--format text|json]
+    demarche trend "QUERY" [--by day|week|month] [--source S | --per-source] [--since D] [--until D]
+    demarche export --format jsonl|csv|parquet --out FILE [--source S] [--since D] [--until D]
+                    [--query Q]
+    demarche browse [--archive URL] [--host H] [--port P]
+    demarche report --out DIR [--archive URL] [--screenshot FILE.png]
+    demarche demo
+
+Each command lives in the module of its group (``cli/crawl.py``,
+``cli/search.py``, ...), which registers its sub-parser; this module only
+puts them together and turns the library's errors into one line and exit
+status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from cli import batch, browse, crawl, db, demo, records, search, sources
+from crawler.params import ArgumentError
+from crawler.sources import RegistryError
+from reading.sql import QueryError
+from storage.engine import ArchiveError
+
+# In the order `demarche --help` lists them: crawling first, then the
+# archive's upkeep, then reading it.
+GROUPS = (crawl, sources, batch, db, search, records, browse, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="demarche", description="Crawl, clean and archive foreign-ministry statements."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = build_parser().parse_args(argv)
+    try:
+        return opts.func(opts)
+    except (ArgumentError, RegistryError, ArchiveError, QueryError) as exc:
+        print(f"demarche {opts.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""``demarche show``, ``demarche history`` and ``demarche export``: articles
+as records, one at a time or all that match."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tabulate import tabulate
+
+from cli.options import add_statement_filters, day, search_archive, search_filters
+from cli.output import when
+from crawler.params import ArgumentError
+from crawler.runner import project_settings
+from storage.engine import ArchiveError, describe
+
+
+def cmd_show(opts: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from reading.export import article_details, find_article, plain
+
+    with Session(search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session:
+        article_id = find_article(session, opts.article)
+        if article_id is None:
+            print(f"demarche show: no article with the id or URL {opts.article!r}",
+                  file=sys.stderr)
+            return 1
+        record = plain(article_details(session, article_id))
+    if opts.format == "json":
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+        return 0
+    body = record.pop("body")
+    urls = record.pop("urls")
+    lists = {key: record.pop(key) for key in ("speakers", "countries", "translations", "quotes",
+                                               "turns")}
+    width = max(map(len, record))
+    for key, value in record.items():
+        print(f"{key:<{width}}  {'-' if value is None else value}")
+    for alias in urls:
+        print(f"{'url (' + alias['kind'] + ')':<{width}}  {alias['url']}  {alias['first_seen_at']}")
+    for speaker in lists["speakers"]:
+        who = ", ".join(v for v in (speaker["role"], speaker["country"]) if v)
+        print(f"{'speaker':<{width}}  {speaker['name']}" + (f" ({who})" if who else ""))
+    if lists["countries"]:
+        print(f"{'countries':<{width}}  "
+              + ", ".join(f"{c['code']} {c['count']}" for c in lists["countries"]))
+    for other in lists["translations"]:
+        print(f"{'translation':<{width}}  {other['language'] or '?'}  {other['url']}  "
+              f"(id {other['id']})")
+    for quote in lists["quotes"]:
+        print(f"{'quote':<{width}}  {quote['speaker'] or '(unattributed)'}: “{quote['text']}”")
+    print(f"\n{body}")
+    if lists["turns"]:
+        print("\nBriefing, turn by turn:")
+        for turn in lists["turns"]:
+            who = turn["speaker"] or turn["outlet"] or ""
+            print(f"\n[{turn['kind']}{': ' + who if who else ''}]\n{turn['text']}")
+    return 0
+
+
+def cmd_history(opts: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.orm import Session
+
+    from reading.history import article_history
+    from storage.engine import make_engine
+
+    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    try:
+        with Session(make_engine(url, read_only=True)) as session:
+            history = article_history(session, opts.url)
+            if history is None:
+                print(f"demarche history: no article at {opts.url} in {describe(url)} (looked up "
+                      "by every spelling of the URL and every URL an article lived at)",
+                      file=sys.stderr)
+                return 2
+            print_history(history)
+    except (OperationalError, ProgrammingError) as exc:
+        raise ArchiveError(f"cannot read the articles of {describe(url)}: {exc.orig}") from exc
+    return 0
+
+
+def print_history(history, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    article = history.article
+    out.write(f"article {article.id} ({article.source}): {article.title}\n")
+    out.write(f"archived as {article.url}\n")
+    out.write(f"published {when(article.published_at)}, first seen {when(article.first_seen_at)},"
+              f" last seen {when(article.last_seen_at)}\n")
+    if article.removed_at is not None:
+        out.write(f"REMOVED from the site since {when(article.removed_at)} "
+                  f"({article.removed_reason})\n")
+    out.write("\nURLs:\n")
+    urls = history.urls or [(article.url, "fetched", article.first_seen_at)]
+    out.write(tabulate([(kind, when(seen), u) for u, kind, seen in urls],
+                       headers=["kind", "first seen", "url"]) + "\n")
+    earlier = len(history.texts) - 1
+    out.write(f"\n{earlier} earlier text{'s' if earlier != 1 else ''}:\n")
+    out.write(tabulate(
+        [(t.label, when(t.first_seen_at), when(t.seen_at),
+          f"{t.warc_file}@{t.warc_offset}" if t.warc_file else "-") for t in history.texts],
+        headers=["text", "first seen", "last seen", "WARC record"]) + "\n")
+    for _old, _new, diff in history.diffs():
+        out.write("\n" + "\n".join(diff) + "\n")
+
+
+def cmd_export(opts: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from reading.export import records, write_csv, write_jsonl, write_parquet
+    from reading.query_language import parse_query
+
+    query = parse_query(opts.query) if opts.query is not None else None
+    filters = search_filters(opts)
+    if opts.format == "parquet" and opts.out == "-":
+        raise ArgumentError("Parquet needs a file: --out FILE.parquet")
+    with Session(search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session, \
+            session.begin():  # one snapshot of the archive, however long the export takes
+        rows = records(session, filters, query)
+        if opts.format == "parquet":
+            count = write_parquet(rows, opts.out)
+        elif opts.out == "-":
+            count = (write_csv if opts.format == "csv" else write_jsonl)(rows, sys.stdout)
+        else:
+            with open(opts.out, "w", encoding="utf-8", newline="") as out:
+                count = (write_csv if opts.format == "csv" else write_jsonl)(rows, out)
+    print(f"{count} article{'s' if count != 1 else ''} -> {opts.out}",
+          file=sys.stderr if opts.out == "-" else sys.stdout)
+    return 0
+
+
+def register(sub) -> None:  # type: ignore[no-untyped-def]
+    show = sub.add_parser("show", help="one article, all its fields, by id or URL")
+    show.add_argument("article", metavar="URL|ID")
+    show.add_argument("--format", choices=["text", "json"], default="text")
+    show.set_defaults(func=cmd_show)
+
+    history = sub.add_parser("history", help="an article's URLs, removal and earlier texts")
+    history.add_argument("url", metavar="URL", help="any URL the article lived at")
+    history.set_defaults(func=cmd_history)
+
+    export = sub.add_parser("export", help="write articles to JSON Lines, CSV or Parquet")
+    export.add_argument("--format", choices=["jsonl", "csv", "parquet"], required=True)
+    export.add_argument("--out", required=True, metavar="FILE", help="the file (- for stdout)")
+    export.add_argument("--source", help="only this source's articles")
+    export.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
+    export.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
+    export.add_argument("--query", help="only articles this search query matches")
+    add_statement_filters(export)
+    export.set_defaults(func=cmd_export)

@@ -1,0 +1,101 @@
+"""``demarche search``, ``demarche trend`` and ``demarche sql``: asking the
+archive questions, in its query language or in SQL."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from tabulate import tabulate
+
+from cli.options import add_statement_filters, day, search_archive, search_filters
+from cli.output import print_result
+from crawler.params import ArgumentError
+from crawler.runner import project_settings
+from reading.sql import QueryResult, run_readonly
+
+FORMATS = ["table", "csv", "json"]
+
+
+def cmd_sql(opts: argparse.Namespace) -> int:
+    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    print_result(run_readonly(url, opts.query), opts.format)
+    return 0
+
+
+def cmd_search(opts: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from reading.export import iso
+    from reading.query_language import parse_query
+    from reading.search import search
+
+    if opts.limit < 1:
+        raise ArgumentError("--limit must be at least 1")
+    query = parse_query(opts.query)  # a malformed query fails before the archive is opened
+    filters = search_filters(opts)
+    with Session(search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session:
+        hits = search(session, query, filters, opts.limit)
+    if opts.format == "table":
+        rows = [(h.rank, h.published_at.strftime("%Y-%m-%d") if h.published_at else "-",
+                 h.source, h.title, h.snippet, h.id) for h in hits]
+        print(tabulate(rows, headers=["#", "published", "source", "title", "snippet", "id"],
+                       maxcolwidths=[None, None, 20, 36, 64, None]))
+        print(f"({len(hits)} hit{'s' if len(hits) != 1 else ''}; `demarche show ID` for one)")
+        return 0
+    columns = ["rank", "id", "published_at", "source", "language", "title", "url", "snippet",
+               "score"]
+    rows = [(h.rank, h.id, iso(h.published_at), h.source, h.language, h.title, h.url,
+             h.snippet, h.score) for h in hits]
+    print_result(QueryResult(columns, rows), opts.format)
+    return 0
+
+
+def cmd_trend(opts: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from reading.query_language import parse_query
+    from reading.trend import trend
+
+    query = parse_query(opts.query)
+    filters = search_filters(opts)  # checks the days
+    with Session(search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session:
+        points = trend(session, query, opts.by, source=opts.source, since=opts.since,
+                       until=opts.until, per_source=opts.per_source,
+                       within=dataclasses.replace(filters, source=None, since=None, until=None))
+    columns = [opts.by, *(["source"] if opts.per_source else []), "statements", "matching",
+               "share"]
+    rows = [(p.period, *([p.source] if opts.per_source else []), p.statements, p.matching,
+             p.share) for p in points]
+    print_result(QueryResult(columns, rows), opts.format)
+    return 0
+
+
+def register(sub) -> None:  # type: ignore[no-untyped-def]
+    sql = sub.add_parser("sql", help="run a read-only SQL query against the archive")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=FORMATS, default="table")
+    sql.set_defaults(func=cmd_sql)
+
+    search = sub.add_parser("search", help="full-text search, best matches first")
+    search.add_argument("query", help='words, "phrases", prefix*, AND, OR, NOT, ( )')
+    search.add_argument("--source", help="only this source's articles")
+    search.add_argument("--country", help="only sources of this country (ISO 3166 alpha-2)")
+    search.add_argument("--lang", help="only articles in this language (ISO 639-1)")
+    add_statement_filters(search)
+    search.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
+    search.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
+    search.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
+    search.add_argument("--format", choices=FORMATS, default="table")
+    search.set_defaults(func=cmd_search)
+
+    trend = sub.add_parser("trend", help="statements matching a query per day, week or month")
+    trend.add_argument("query", help="as for demarche search")
+    trend.add_argument("--by", choices=["day", "week", "month"], default="day")
+    trend.add_argument("--source", help="only this source (share of its own statements)")
+    trend.add_argument("--per-source", action="store_true", help="one row per period and source")
+    add_statement_filters(trend)
+    trend.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
+    trend.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
+    trend.add_argument("--format", choices=FORMATS, default="table")
+    trend.set_defaults(func=cmd_trend)

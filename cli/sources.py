@@ -1,0 +1,56 @@
+"""``demarche sources`` and ``demarche status``: the registered sources, and
+the health of each from the run ledger."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from tabulate import tabulate
+
+from cli.output import when
+from crawler.runner import project_settings
+from crawler.sources import load_sources
+from storage.engine import ArchiveError, describe
+
+
+def cmd_sources(opts: argparse.Namespace) -> int:
+    sources = load_sources(project_settings().get("DEMARCHE_SOURCES") or None)
+    rows = [(s.key, s.kind, s.country, s.language, s.spider, s.name) for s in sources.values()]
+    print(tabulate(rows, headers=["key", "kind", "country", "lang", "spider", "name"]))
+    return 0
+
+
+def cmd_status(opts: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.orm import Session
+
+    from reading.health import source_health
+    from storage.engine import make_engine
+
+    settings = project_settings()
+    sources = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    quiet = {key: s.quiet_after for key, s in sources.items()}
+    url = settings.get("DEMARCHE_ARCHIVE_URL")
+    try:
+        with Session(make_engine(url, read_only=True)) as session:
+            rows = source_health(session, quiet, datetime.now(UTC))
+    except (OperationalError, ProgrammingError) as exc:
+        raise ArchiveError(f"cannot read the run ledger of {describe(url)}: {exc.orig}") from exc
+    table = [
+        (r.source, r.health + (f" ({r.detail})" if r.detail else ""),
+         f"{when(r.last_run_at)} {r.last_run_status or ''}".strip(), when(r.last_new_at),
+         r.articles, r.new_7d, ", ".join(r.flags))
+        for r in rows
+    ]
+    print(tabulate(table, headers=["source", "health", "last run (UTC)", "last new article",
+                                   "articles", "new 7 d", "flags"]))
+    return 0
+
+
+def register(sub) -> None:  # type: ignore[no-untyped-def]
+    sources = sub.add_parser("sources", help="list the registered sources")
+    sources.set_defaults(func=cmd_sources)
+
+    status = sub.add_parser("status", help="health of every source from the run ledger")
+    status.set_defaults(func=cmd_status)
