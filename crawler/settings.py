@@ -48,6 +48,12 @@ DEMARCHE_WARC_MAX_MB = int(os.environ.get("DEMARCHE_WARC_MAX_MB", "512"))
 DEMARCHE_RUN_ID = 0
 # Where the scheduler writes each crawl's log (empty: <project>/logs).
 DEMARCHE_LOG_DIR = os.environ.get("DEMARCHE_LOG_DIR", "")
+# Off: no request ever connects to a loopback, private, link-local,
+# multicast or cloud-metadata address, checked after DNS
+# (crawler/addresses.py), and registry rows naming one fail at load. On
+# only for crawls of a site on this machine (the loopback tests).
+DEMARCHE_ALLOW_PRIVATE_ADDRESSES = os.environ.get(
+    "DEMARCHE_ALLOW_PRIVATE_ADDRESSES", "") in ("1", "true", "True", "yes")
 
 # --- Scrapy -----------------------------------------------------------------
 SPIDER_LOADER_CLASS = "crawler.spiderloader.SourceSpiderLoader"
