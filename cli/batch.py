@@ -10,14 +10,14 @@ from pathlib import Path
 from cli.options import workers
 from crawler.params import ArgumentError
 from crawler.runner import project_settings
-from crawler.sources import load_sources
+from crawler.sources import registry_of
 
 
 def cmd_import_warc(opts: argparse.Namespace) -> int:
     from batch.warc_import import import_warcs
 
     settings = project_settings()
-    registry = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    registry = registry_of(settings)
     if opts.source and opts.source not in registry:
         raise ArgumentError(f"unknown source {opts.source!r}; known: {', '.join(registry)}")
     try:
@@ -42,7 +42,7 @@ def cmd_reextract(opts: argparse.Namespace) -> int:
     from crawler.middlewares.warc import warc_folder
 
     settings = project_settings()
-    registry = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    registry = registry_of(settings)
     summary = reextract(settings.get("DEMARCHE_ARCHIVE_URL"), warc_folder(settings), registry,
                         source=opts.source, workers=workers(opts.workers))
     rejected = sum(summary.rejected.values())

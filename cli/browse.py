@@ -11,7 +11,7 @@ from pathlib import Path
 from cli.options import search_archive
 from crawler.params import ArgumentError
 from crawler.runner import project_settings
-from crawler.sources import load_sources
+from crawler.sources import registry_of
 from storage.engine import describe
 
 
@@ -38,7 +38,7 @@ def cmd_report(opts: argparse.Namespace) -> int:
 
     settings = project_settings()
     url = opts.archive or settings.get("DEMARCHE_ARCHIVE_URL")
-    sources = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    sources = registry_of(settings)
     quiet = {key: s.quiet_after for key, s in sources.items()}
     with Session(search_archive(url)) as session:
         report = gather(session, quiet, datetime.now(UTC), describe(url))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from cli.output import print_outcomes
 from crawler.params import ArgumentError
 from crawler.runner import project_settings, run_crawls
-from crawler.sources import load_sources
+from crawler.sources import registry_of
 
 
 def _spider_args(pairs: Sequence[str]) -> dict[str, str]:
@@ -28,7 +28,7 @@ def cmd_crawl(opts: argparse.Namespace) -> int:
     settings = project_settings(overrides)
     keys = list(opts.sources)
     if opts.all:
-        keys = list(load_sources(settings.get("DEMARCHE_SOURCES") or None))
+        keys = list(registry_of(settings))
     if not keys:
         raise ArgumentError("name at least one source, or --all (see `demarche sources`)")
     outcomes = run_crawls(keys, _spider_args(opts.arg), settings)

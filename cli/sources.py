@@ -10,12 +10,12 @@ from tabulate import tabulate
 
 from cli.output import when
 from crawler.runner import project_settings
-from crawler.sources import load_sources
+from crawler.sources import registry_of
 from storage.engine import ArchiveError, describe
 
 
 def cmd_sources(opts: argparse.Namespace) -> int:
-    sources = load_sources(project_settings().get("DEMARCHE_SOURCES") or None)
+    sources = registry_of(project_settings())
     rows = [(s.key, s.kind, s.country, s.language, s.spider, s.name) for s in sources.values()]
     print(tabulate(rows, headers=["key", "kind", "country", "lang", "spider", "name"]))
     return 0
@@ -29,7 +29,7 @@ def cmd_status(opts: argparse.Namespace) -> int:
     from storage.engine import make_engine
 
     settings = project_settings()
-    sources = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    sources = registry_of(settings)
     quiet = {key: s.quiet_after for key, s in sources.items()}
     url = settings.get("DEMARCHE_ARCHIVE_URL")
     try:

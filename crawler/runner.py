@@ -35,9 +35,9 @@ def project_settings(overrides: Mapping[str, object] | None = None) -> Settings:
 
 def check_request(settings: Settings, keys: Iterable[str], args: Mapping[str, str]) -> None:
     """Fail before starting anything on an unknown key or a bad argument."""
-    from crawler.sources import load_sources
+    from crawler.sources import registry_of
 
-    known = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+    known = registry_of(settings)
     unknown = [k for k in keys if k not in known]
     if unknown:
         raise ArgumentError(

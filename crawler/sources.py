@@ -117,8 +117,18 @@ def _source_from_row(row: dict, where: str) -> Source:
     return source
 
 
-def load_sources(path: str | Path | None = None) -> dict[str, Source]:
-    """Read and check a registry file; the key order of the file is kept."""
+def registry_of(settings) -> dict[str, Source]:  # type: ignore[no-untyped-def]
+    """The registry a run's settings name (``DEMARCHE_SOURCES``), checked
+    with the run's rule on private addresses."""
+    return load_sources(settings.get("DEMARCHE_SOURCES") or None,
+                        allow_private_addresses=settings.getbool("DEMARCHE_ALLOW_PRIVATE_ADDRESSES"))
+
+
+def load_sources(path: str | Path | None = None, *,
+                 allow_private_addresses: bool = False) -> dict[str, Source]:
+    """Read and check a registry file; the key order of the file is kept.
+    Entry points on loopback, private or metadata hosts are refused unless
+    ``allow_private_addresses`` (crawler/addresses.py)."""
     path = Path(path) if path else DEFAULT_REGISTRY
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

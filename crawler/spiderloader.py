@@ -12,7 +12,7 @@ from typing import Self
 from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
 
-from crawler.sources import Source, load_sources
+from crawler.sources import Source, registry_of
 from crawler.spiders.base import SourceSpider
 from crawler.spiders.feed import FeedSpider
 from crawler.spiders.listing import ListingSpider
@@ -41,7 +41,7 @@ class SourceSpiderLoader:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
-        return cls(load_sources(settings.get("DEMARCHE_SOURCES") or None))
+        return cls(registry_of(settings))
 
     def load(self, spider_name: str) -> type[Spider]:
         try:

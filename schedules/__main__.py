@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.runner import project_settings
-from crawler.sources import RegistryError, load_sources
+from crawler.sources import RegistryError, registry_of
 from schedules.runs import run_crawl, stop_all
 from schedules.scheduler import create_scheduler
 from schedules.timetable import TimetableError, domain_of, load_timetable, next_runs
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = project_settings()
     try:
-        registry = load_sources(settings.get("DEMARCHE_SOURCES") or None)
+        registry = registry_of(settings)
         timetable = load_timetable(options.timetable, registry)
     except (RegistryError, TimetableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
