@@ -33,7 +33,7 @@ from storage.engine import open_archive
 from storage.lookup import archived_url_keys, find_article
 from storage.models import Article, ArticleUrl, ArticleVersion, FetchState
 from storage.urls import normalise_url, spellings, url_key
-from tests.test_incremental import make_spider
+from tests.test_revisit import make_spider
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
