@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import ipaddress
 
+from scrapy.exceptions import IgnoreRequest
+
 # Names that resolve to a cloud provider's metadata service from inside
 # its machines; refused by name, whatever they resolve to here.
 METADATA_NAMES = frozenset({
     "metadata.google.internal", "metadata.goog", "metadata", "instance-data",
     "instance-data.ec2.internal", "metadata.azure.internal",
 })
+
+
+class PrivateAddressRefused(IgnoreRequest):
+    """A request that would reach an address a crawl must not: an
+    IgnoreRequest, so that it is never retried (a DNS error would be, three
+    times over), counted and logged once per host by the offsite
+    middleware."""
+
+
 LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 

@@ -84,7 +84,16 @@ DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 
 RETRY_TIMES = 3
+# Scrapy's caching resolver, refusing names that resolve to private
+# addresses (crawler/resolver.py).
+TWISTED_DNS_RESOLVER = "crawler.resolver.PublicAddressResolver"
 DOWNLOADER_MIDDLEWARES = {
+    # Every request on its source's domains, whatever its flags, and never
+    # to a private address (crawler/middlewares/offsite.py).
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.offsite.SourceOffsiteMiddleware": 50,
+    # Sees each 3xx before RedirectMiddleware (600) follows it.
+    "crawler.middlewares.offsite.OffsiteRedirectMiddleware": 610,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
     # Responses as the spider sees them: after decompression (590), before

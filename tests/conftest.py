@@ -85,13 +85,15 @@ def _not_modified(route: Route, request: Mapping[str, str]) -> bool:
 
 
 class Site:
-    """A small website on 127.0.0.1 whose pages a test sets and changes.
+    """A small website on 127.0.0.1 (or another loopback host) whose pages a
+    test sets and changes.
 
     A page given an ``ETag`` or ``Last-Modified`` header answers a matching
     conditional request with 304 Not Modified.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.hits: dict[str, int] = {}
         # Every request in order: its path and its headers.
@@ -124,13 +126,13 @@ class Site:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def page(self, path: str, body: str | bytes, **kwargs: object) -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
@@ -140,6 +142,16 @@ class Site:
 @pytest.fixture
 def site() -> Iterator[Site]:
     s = Site()
+    s.thread.start()
+    yield s
+    s.server.shutdown()
+    s.server.server_close()
+
+
+@pytest.fixture
+def other_site() -> Iterator[Site]:
+    """A second site, on another loopback host (127.0.0.2): off the source."""
+    s = Site("127.0.0.2")
     s.thread.start()
     yield s
     s.server.shutdown()

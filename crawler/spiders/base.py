@@ -167,12 +167,15 @@ class SourceSpider(scrapy.Spider):
             callback=self.parse_article,
             cb_kwargs={"hinted_date": hinted_date, "hinted_title": hinted_title},
             headers=headers,
-            meta={"handle_httpstatus_list": statuses} if statuses else {},
+            # demarche_archived: a redirect off the source reaches
+            # parse_article as the 3xx itself (crawler/middlewares/offsite.py).
+            meta={"handle_httpstatus_list": statuses, "demarche_archived": archived},
             # A redirect from an archived article's URL must reach
             # parse_article even when it leads to a page this run fetched
             # (the listing): the dupefilter would drop it silently. This
             # also lets a redirect to another site through, to be seen as
-            # one. (article_request already asks for each URL once a run.)
+            # one, though never followed off the source (the offsite
+            # middlewares). (article_request asks for each URL once a run.)
             dont_filter=archived,
         )
 
@@ -232,6 +235,11 @@ class SourceSpider(scrapy.Spider):
         if response.status in (404, 410):
             return Gone(self.source.key, requested, response.status, now,
                         f"http {response.status}")
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            # A redirect off the source, not followed: where it pointed.
+            final = response.urljoin(response.headers[b"Location"].decode("latin-1"))
+            return Gone(self.source.key, requested, response.status, now, "redirect",
+                        final_url=final)
         if requested == response.url or not self.redirected_away(requested, response.url):
             return None
         first = (response.meta.get("redirect_reasons") or [None])[0]

@@ -1,0 +1,39 @@
+"""The crawl's DNS resolver: Scrapy's caching resolver, refusing any name
+that resolves to a loopback, private, link-local, multicast or metadata
+address (crawler/addresses.py). Twisted connects to the address this returns,
+so the check is made on the address actually connected to: a public name
+pointed at 10.0.0.5 (DNS rebinding, a hijacked record) is refused as surely
+as the literal. IP literals never reach a resolver; the offsite middleware
+(crawler/middlewares/offsite.py) checks those before the request leaves."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from scrapy.crawler import Crawler
+from scrapy.resolver import CachingThreadedResolver
+
+from crawler.addresses import PrivateAddressRefused, refused_address
+
+
+class PublicAddressResolver(CachingThreadedResolver):
+    allow_private = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, reactor: Any) -> Self:
+        resolver = super().from_crawler(crawler, reactor)
+        resolver.allow_private = crawler.settings.getbool("DEMARCHE_ALLOW_PRIVATE_ADDRESSES")
+        return resolver
+
+    def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 - Twisted's name
+        deferred = super().getHostByName(name, timeout)
+        if not self.allow_private:
+            deferred.addCallback(self._refuse_private, name)
+        return deferred
+
+    @staticmethod
+    def _refuse_private(address: str, name: str) -> str:
+        reason = refused_address(address)
+        if reason is not None:
+            raise PrivateAddressRefused(f"{name} resolves to {address}, {reason}")
+        return address
