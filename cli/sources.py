@@ -4,6 +4,7 @@ the health of each from the run ledger."""
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 
 from tabulate import tabulate
@@ -32,6 +33,7 @@ def cmd_status(opts: argparse.Namespace) -> int:
     sources = registry_of(settings)
     quiet = {key: s.quiet_after for key, s in sources.items()}
     url = settings.get("DEMARCHE_ARCHIVE_URL")
+    _close_lost_runs(url)
     try:
         with Session(make_engine(url, read_only=True)) as session:
             rows = source_health(session, quiet, datetime.now(UTC))
@@ -46,6 +48,30 @@ def cmd_status(opts: argparse.Namespace) -> int:
     print(tabulate(table, headers=["source", "health", "last run (UTC)", "last new article",
                                    "articles", "new 7 d", "flags"]))
     return 0
+
+
+def _close_lost_runs(url: str) -> None:
+    """Runs left ``running`` by a crawl that died are closed as ``lost``
+    before health is judged; an archive this user cannot write is only
+    read."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from storage.engine import make_engine
+    from storage.runs import close_lost_runs
+
+    try:
+        make_engine(url, read_only=True).dispose()  # no archive: nothing to close, none made
+        engine = make_engine(url)
+        try:
+            with Session(engine) as session, session.begin():
+                for run_id in close_lost_runs(session, datetime.now(UTC)):
+                    print(f"run {run_id} was left running by a crawl that died: closed as lost",
+                          file=sys.stderr)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, ArchiveError):
+        return
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from crawler.extensions.ledger import run_counts, run_status
+from crawler.extensions.ledger import run_counts, run_outcome
 from crawler.params import ArgumentError, CrawlArgs
 from storage.engine import open_archive
 
@@ -23,6 +23,18 @@ class CrawlOutcome:
     status: str
     counts: dict[str, int]
     stats: dict[str, object]
+    why: str = ""  # why the run did not finish, in one line
+
+
+def outcome_of(key: str, crawler: Crawler) -> CrawlOutcome:
+    """The run's outcome as its ledger wrote it (``demarche/status``), or
+    as the ledger would have, when it is switched off."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    reason = str(stats.get("finish_reason", "failed"))
+    status, why = run_outcome(reason, stats)
+    status = str(stats.get("demarche/status", status))
+    why = str(stats.get("demarche/why", why))
+    return CrawlOutcome(key, status, run_counts(stats), stats, why)
 
 
 def project_settings(overrides: Mapping[str, object] | None = None) -> Settings:
@@ -58,9 +70,4 @@ def run_crawls(
         crawlers.append((key, crawler))
         process.crawl(crawler, **args)
     process.start()
-    outcomes = []
-    for key, crawler in crawlers:
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        reason = str(stats.get("finish_reason", "failed"))
-        outcomes.append(CrawlOutcome(key, run_status(reason), run_counts(stats), stats))
-    return outcomes
+    return [outcome_of(key, crawler) for key, crawler in crawlers]

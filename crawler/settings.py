@@ -55,6 +55,16 @@ DEMARCHE_LOG_DIR = os.environ.get("DEMARCHE_LOG_DIR", "")
 DEMARCHE_ALLOW_PRIVATE_ADDRESSES = os.environ.get(
     "DEMARCHE_ALLOW_PRIVATE_ADDRESSES", "") in ("1", "true", "True", "yes")
 
+# What one page's extraction may cost (crawler/ingest/workers.py): a
+# worker still at it after DEMARCHE_PAGE_SECONDS is killed and replaced, an
+# allocation past DEMARCHE_PAGE_MEMORY_MB more address space fails; the
+# page is rejected as too_costly and not fetched again. Measured on the 181
+# dev pages and 53 real pages of ../shared (each in a fresh worker): at most
+# 1.2 s and 115 MB; a 7.5 MB page just under the HTML size cap, 1.1 s and
+# 173 MB. 30 s and 1024 MB leave a slow machine 25 and 6 times that.
+DEMARCHE_PAGE_SECONDS = float(os.environ.get("DEMARCHE_PAGE_SECONDS", "30"))
+DEMARCHE_PAGE_MEMORY_MB = int(os.environ.get("DEMARCHE_PAGE_MEMORY_MB", "1024"))
+
 # --- Scrapy -----------------------------------------------------------------
 SPIDER_LOADER_CLASS = "crawler.spiderloader.SourceSpiderLoader"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -84,6 +94,8 @@ DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 
 RETRY_TIMES = 3
+# Each give-up is summarised by cause (crawler/middlewares/failures.py).
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 # Scrapy's caching resolver, refusing names that resolve to private
 # addresses (crawler/resolver.py).
 TWISTED_DNS_RESOLVER = "crawler.resolver.PublicAddressResolver"
@@ -92,6 +104,9 @@ DOWNLOADER_MIDDLEWARES = {
     # to a private address (crawler/middlewares/offsite.py).
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.offsite.SourceOffsiteMiddleware": 50,
+    # Outermost: counts the failures retries did not get past, one log
+    # line per cause and host instead of a traceback per request.
+    "crawler.middlewares.failures.DownloadFailures": 10,
     # Sees each 3xx before RedirectMiddleware (600) follows it.
     "crawler.middlewares.offsite.OffsiteRedirectMiddleware": 610,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

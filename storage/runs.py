@@ -7,8 +7,10 @@ Functions take a Session and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+import os
+import socket
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from statistics import median
 
 from sqlalchemy import func, select
@@ -25,6 +27,53 @@ COVERAGE_DROP = 0.2
 # Fewer pages than this say nothing about coverage.
 COVERAGE_MIN_PAGES = 5
 COVERAGE_HISTORY = 5
+# A run left ``running`` by a process on another machine, or by one whose
+# process id was never recorded, is taken for lost after this long: longer
+# than any time limit a timetable may set (schedules/timetable.py caps jobs
+# well under a day).
+LOST_AFTER = timedelta(hours=24)
+
+
+def this_process() -> dict[str, object]:
+    """What a run records of the process that crawls it, so that a later
+    run can tell whether that process is still alive."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def close_lost_runs(session: Session, now: datetime, *, source: str | None = None,
+                    alive: Callable[[int], bool] = _alive) -> list[int]:
+    """Close as ``lost`` the runs still ``running`` whose crawl is gone: a
+    process of this machine that no longer exists, or a run started more
+    than ``LOST_AFTER`` ago. Returns their ids."""
+    query = select(CrawlRun).where(CrawlRun.status == "running")
+    if source is not None:
+        query = query.where(CrawlRun.source == source)
+    host = socket.gethostname()
+    lost = []
+    for run in session.scalars(query):
+        proc = (run.stats or {}).get("demarche/process") or {}
+        started = run.started_at if run.started_at.tzinfo else run.started_at.replace(
+            tzinfo=now.tzinfo)
+        if proc.get("host") == host and isinstance(proc.get("pid"), int):
+            gone = proc["pid"] != os.getpid() and not alive(proc["pid"])
+        else:
+            gone = now - started > LOST_AFTER
+        if gone:
+            run.status = "lost"
+            run.finish_reason = "lost"
+            run.finished_at = now
+            lost.append(run.id)
+    return lost
 
 
 def open_run(session: Session, source: str, trigger: str, now: datetime) -> int:

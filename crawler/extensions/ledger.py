@@ -4,8 +4,18 @@ On spider open the source's registry row is copied to ``sources`` and a run
 row is started (status ``running``), or, when the scheduler started the
 crawl, the row it opened (``DEMARCHE_RUN_ID``) is taken over. On close the
 row gets its status, its counts, every Scrapy stat, the run's extraction
-coverage and flags when coverage dropped. A run killed outright stays
-``running`` with no ``finished_at`` unless its scheduler closes it.
+coverage and flags when coverage dropped.
+
+The status is the truth of the run (``run_outcome``): ``finished`` only when
+Scrapy finished, some page was fetched and every statement was written; a
+run that fetched nothing, lost statements or could not write its ledger
+row is ``failed``, with the reason why in the stats (``demarche/why``),
+which ``demarche crawl`` and ``scrapy crawl`` read for their exit status.
+
+A run killed outright stays ``running`` until the next run of its source
+(or ``demarche status``) finds its process gone and closes it as ``lost``
+(``storage.runs.close_lost_runs``); each run records its host and process
+id for that.
 """
 
 from __future__ import annotations
@@ -21,7 +31,15 @@ from sqlalchemy.orm import Session
 
 from storage.archive import sync_sources
 from storage.engine import open_archive
-from storage.runs import coverage_flags, finish_run, get_run, run_coverage, start_run
+from storage.runs import (
+    close_lost_runs,
+    coverage_flags,
+    finish_run,
+    get_run,
+    run_coverage,
+    start_run,
+    this_process,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,20 +67,58 @@ def fetched_pages(stats: dict[str, object]) -> int:
 _GOOD_STATUSES = {"200", "201", "203", "206", "304"}
 
 
-def run_counts(stats: dict[str, object]) -> dict[str, int]:
-    def get(key: str) -> int:
-        value = stats.get(key, 0)
-        return int(value) if isinstance(value, (int, float)) else 0
+def _count(stats: dict[str, object], key: str) -> int:
+    value = stats.get(key, 0)
+    return int(value) if isinstance(value, (int, float)) else 0
 
+
+# Errors the run could not get past, each counted by this run's own
+# components (Scrapy's log_count/ERROR counts every crawler's log lines in
+# the process: in `demarche crawl a b` each run got both runs' errors).
+_ERRORS = ("download/failed", "httperror/response_ignored_count", "spider_exceptions/count",
+           "extract/error", "extract/worker_crash", "archive/lost", "archive/rejected")
+
+
+def run_counts(stats: dict[str, object]) -> dict[str, int]:
     return {
-        "pages": get("response_received_count"),
-        "new": get("archive/new"),
-        "changed": get("archive/changed"),
-        "unchanged": get("archive/unchanged"),
-        # Errors the run could not get past: logged errors (retries given up,
-        # download failures, extractor crashes) and HTTP error responses.
-        "errors": get("log_count/ERROR") + get("httperror/response_ignored_count"),
+        "pages": _count(stats, "response_received_count"),
+        "new": _count(stats, "archive/new"),
+        "changed": _count(stats, "archive/changed"),
+        "unchanged": _count(stats, "archive/unchanged"),
+        "errors": sum(_count(stats, key) for key in _ERRORS),
     }
+
+
+def run_outcome(reason: str, stats: dict[str, object]) -> tuple[str, str]:
+    """The run's status and, unless it finished, why not, in one line."""
+    status = run_status(reason)
+    if status == "interrupted":
+        return status, "interrupted (Ctrl-C or SIGTERM)"
+    if status == "failed":
+        return status, f"Scrapy closed the spider: {reason}"
+    lost = _count(stats, "archive/lost")
+    if lost:
+        return "failed", (f"{lost} statement(s) could not be written to the archive"
+                          + (f": {stats['archive/lost_reason']}"
+                             if stats.get("archive/lost_reason") else ""))
+    refused = _count(stats, "archive/rejected")
+    if refused:
+        return "failed", f"the archive refused {refused} statement(s) (see the log)"
+    if not fetched_pages(stats):
+        # Every entry point answered with an error or not at all: the site
+        # is down, moved or blocking us. That is no successful run.
+        why = stats.get("demarche/failures") or _http_errors(stats) or "no page was fetched"
+        return "failed", f"nothing fetched: {why}"
+    return "finished", ""
+
+
+def _http_errors(stats: dict[str, object]) -> str:
+    prefix = "httperror/response_ignored_status_count/"
+    found = [f"HTTP {k.removeprefix(prefix)} x{v}" for k, v in stats.items() if k.startswith(prefix)]
+    refused = _count(stats, "offsite/private_address")
+    if refused:
+        found.append(f"{refused} request(s) to private addresses refused")
+    return ", ".join(found)
 
 
 class CrawlLedger:
@@ -70,6 +126,7 @@ class CrawlLedger:
         self.crawler = crawler
         self.url = url
         self.run_id: int | None = None
+        self.open_error: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -84,31 +141,60 @@ class CrawlLedger:
         source = getattr(spider, "source", None)
         if source is None:
             return
+        try:
+            self._open(source, spider)
+        except Exception as exc:  # noqa: BLE001 - any driver error, said at the end too
+            self.open_error = f"the run ledger could not be started: {exc}"
+            logger.error("%s", self.open_error)
+
+    def _open(self, source, spider: Spider) -> None:  # type: ignore[no-untyped-def]
         now = datetime.now(UTC)
         args = {k: str(v) for k, v in vars(spider.args).items() if v is not None}
         opened = self.crawler.settings.getint("DEMARCHE_RUN_ID", 0)
         with Session(open_archive(self.url)) as session, session.begin():
             sync_sources(session, [source], now)
+            for lost in close_lost_runs(session, now, source=source.key):
+                logger.warning("Crawl run %d of %s was left running by a crawl that died: "
+                               "closed as lost", lost, source.key)
             if opened:
                 run = get_run(session, opened)
                 run.args = args
                 self.run_id = run.id
             else:
                 self.run_id = start_run(session, source.key, args, now)
-                get_run(session, self.run_id).trigger = "manual"
+                run = get_run(session, self.run_id)
+                run.trigger = "manual"
+            run.stats = {"demarche/process": this_process()}
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.run_id is None:
-            return
         assert self.crawler.stats is not None
+        if self.run_id is None:
+            if self.open_error:
+                self.crawler.stats.set_value("demarche/status", "failed")
+                self.crawler.stats.set_value("demarche/why", self.open_error)
+            return
+        status, why = run_outcome(reason, self.crawler.stats.get_stats())
+        self.crawler.stats.set_value("demarche/status", status)
+        if why:
+            self.crawler.stats.set_value("demarche/why", why)
         stats = self.crawler.stats.get_stats()
-        status = run_status(reason)
-        if stats.get("archive/lost"):
-            status = "failed"
-        if status == "finished" and not fetched_pages(stats):
-            # Every entry point answered with an error or not at all: the
-            # site is down, moved or blocking us. That is no successful run.
-            status = "failed"
+        try:
+            flags = self._write(status, reason, stats)
+        except Exception as exc:  # noqa: BLE001 - any driver error; said, never hidden
+            # The run may have done its work, but the ledger does not say
+            # so: not a run anyone can trust as finished.
+            why = f"the run ledger could not be written: {exc}"
+            self.crawler.stats.set_value("demarche/status", "failed")
+            self.crawler.stats.set_value("demarche/why", why)
+            logger.error("Crawl run %d of %s: failed: %s", self.run_id, spider.name, why)
+            return
+        if flags:
+            logger.warning("Crawl run %d of %s: %s", self.run_id, spider.name, ", ".join(flags))
+        logger.log(logging.INFO if status == "finished" else logging.ERROR,
+                   "Crawl run %d of %s: %s%s", self.run_id, spider.name, status,
+                   f": {why}" if why else f" ({reason})")
+
+    def _write(self, status: str, reason: str, stats: dict[str, object]) -> list[str]:
         with Session(open_archive(self.url)) as session, session.begin():
             finish_run(
                 session,
@@ -125,6 +211,4 @@ class CrawlLedger:
             run.coverage = run_coverage(session, run.source, run.started_at, rejected)
             flags = coverage_flags(session, run.source, run.id, run.coverage)
             run.flags = flags or None
-        if flags:
-            logger.warning("Crawl run %d of %s: %s", self.run_id, spider.name, ", ".join(flags))
-        logger.info("Crawl run %d of %s: %s (%s)", self.run_id, spider.name, status, reason)
+        return flags

@@ -124,6 +124,8 @@ class ArchivePipeline:
         except OperationalError as exc:
             # Locked past the busy timeout, disk full, server gone: transient.
             self.stats.inc_value("archive/flush_failed")
+            # Kept for the run's outcome line, should the batch stay unwritten.
+            self.stats.set_value("archive/lost_reason", str(getattr(exc, "orig", exc)).strip()[:300])
             logger.error(
                 "Could not write %d statements and fetch records to %s (will retry): %s",
                 len(self.batch),

@@ -160,16 +160,20 @@ class SourceSpider(scrapy.Spider):
         # or 410 where an archived article was: a takedown.
         statuses = [304] if headers else []
         archived = url_key(url) in self.archived_urls
+        meta: dict[str, object] = {}
         if archived:
             statuses += [404, 410]
+            # A redirect off the source reaches parse_article as the 3xx
+            # itself (crawler/middlewares/offsite.py).
+            meta["demarche_archived"] = True
+        if statuses:
+            meta["handle_httpstatus_list"] = statuses
         return scrapy.Request(
             url,
             callback=self.parse_article,
             cb_kwargs={"hinted_date": hinted_date, "hinted_title": hinted_title},
             headers=headers,
-            # demarche_archived: a redirect off the source reaches
-            # parse_article as the 3xx itself (crawler/middlewares/offsite.py).
-            meta={"handle_httpstatus_list": statuses, "demarche_archived": archived},
+            meta=meta,
             # A redirect from an archived article's URL must reach
             # parse_article even when it leads to a page this run fetched
             # (the listing): the dupefilter would drop it silently. This

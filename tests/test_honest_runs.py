@@ -1,0 +1,164 @@
+"""Runs tell the truth (issue 14, points 10-13): a run that fetched nothing,
+lost statements or could not write its ledger exits non-zero and says why,
+in agreement with the ledger; each run of `demarche crawl a b` counts its
+own errors; an unreachable site is one line per cause, not tracebacks; a
+run killed mid-way is closed as `lost` by the next run of its source and
+by `demarche status`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from crawler.sources import load_sources
+from storage.archive import sync_sources
+from storage.engine import open_archive
+from storage.models import CrawlRun
+from storage.runs import LOST_AFTER, close_lost_runs
+from tests.conftest import ROOT, Site, article_html, write_sources
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when this returns
+
+
+def unreachable_sources(path: Path, key: str = "loopback_news") -> Path:
+    port = closed_port()
+    fake = type("S", (), {"url": lambda self, p: f"http://127.0.0.1:{port}{p}"})()
+    return write_sources(path, fake, key=key)  # type: ignore[arg-type]
+
+
+def good_site(site: Site) -> None:
+    site.page("/robots.txt", "User-agent: *\n", content_type="text/plain")
+    paths = [f"/news/2024/01/1{i}/item.html" for i in range(3)]
+    site.page("/news/", "".join(f'<a href="{p}">x</a>' for p in paths))
+    for i, path in enumerate(paths):
+        site.page(path, article_html(f"Statement {i}", [
+            f"Statement {i}: the Minister held talks with his counterpart on the bilateral "
+            "agenda and on regional issues of common interest."]))
+
+
+def test_an_unreachable_source_fails_with_one_line_per_cause(crawl, tmp_path: Path):
+    sources = unreachable_sources(tmp_path / "sources.toml")
+    result = crawl(sources, "loopback_news")
+    assert result.returncode == 1, result.output
+    assert "Traceback" not in result.output
+    # One line per cause from the failures middleware, and the outcome.
+    assert result.output.count("ERROR: connection refused for 127.0.0.1:") == 1
+    assert result.output.count(" ERROR: ") <= 2
+    assert "loopback_news: failed: nothing fetched: connection refused for 127.0.0.1" \
+        in result.output
+    (status, errors, stats) = result.rows("SELECT status, errors, stats FROM crawl_runs")[0]
+    assert status == "failed" and errors >= 1
+    # The printed line and the ledger agree.
+    assert "connection refused" in result.last_run_stats()["demarche/why"]
+
+
+def test_each_run_of_one_process_counts_its_own_errors(site: Site, tmp_path: Path):
+    good_site(site)
+    good = write_sources(tmp_path / "good.toml", site, key="good_news")
+    bad = unreachable_sources(tmp_path / "bad.toml", key="bad_news")
+    both = tmp_path / "sources.toml"
+    both.write_text(good.read_text() + "\n" + bad.read_text(), encoding="utf-8")
+    archive = f"sqlite:///{tmp_path / 'archive.db'}"
+    command = [sys.executable, "-m", "cli", "crawl", "good_news", "bad_news"]
+    env = {**os.environ, "DEMARCHE_SOURCES": str(both), "DEMARCHE_ARCHIVE_URL": archive,
+           "DEMARCHE_EXTRACT_WORKERS": "1"}
+    out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 1, out.stdout + out.stderr
+    rows = dict(((s, (st, e)) for s, st, e in sqlite3.connect(tmp_path / "archive.db").execute(
+        "SELECT source, status, errors FROM crawl_runs")))
+    assert rows["good_news"] == ("finished", 0)
+    assert rows["bad_news"][0] == "failed" and rows["bad_news"][1] >= 1
+    table = out.stdout.splitlines()
+    assert any(line.split()[:2] == ["good_news", "finished"] for line in table)
+    assert any(line.split()[:2] == ["bad_news", "failed"] for line in table)
+    assert "bad_news: failed: nothing fetched: connection refused" in out.stderr
+
+
+def test_a_locked_archive_is_a_failed_run_and_the_rerun_adds_no_duplicates(
+        site: Site, crawl, tmp_path: Path):
+    good_site(site)
+    sources = write_sources(tmp_path / "sources.toml", site)
+    path = tmp_path / "archive.db"
+    archive = f"sqlite:///{path}?timeout=1"
+    first = crawl(sources, "loopback_news", archive=archive)
+    assert first.returncode == 0, first.output
+    site.page("/news/2024/01/19/new.html", article_html("New", [
+        "A new statement: the Minister received the Ambassador and discussed the agenda."]))
+    site.page("/news/", site.routes["/news/"].body.decode() + '<a href="/news/2024/01/19/new.html">n</a>')
+    holder = sqlite3.connect(path, timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        locked = crawl(sources, "loopback_news", "-a", "refetch=true", archive=archive)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert locked.returncode == 1, locked.output
+    assert "loopback_news: failed:" in locked.output
+    assert "finished" not in locked.output.split("loopback_news: failed:")[1].split("\n")[0]
+    again = crawl(sources, "loopback_news", "-a", "refetch=true", archive=archive)
+    assert again.returncode == 0, again.output
+    assert again.rows("SELECT count(*), count(DISTINCT url) FROM articles") == [(4, 4)]
+
+
+def test_a_killed_run_is_closed_as_lost_by_the_next_run(site: Site, tmp_path: Path, crawl):
+    good_site(site)
+    site.page("/news/2024/01/10/item.html", article_html("Slow", ["A slow page."]), delay=30)
+    site.page("/news/", '<a href="/news/2024/01/10/item.html">x</a>')
+    sources = write_sources(tmp_path / "sources.toml", site)
+    path = tmp_path / "archive.db"
+    env = {**os.environ, "DEMARCHE_SOURCES": str(sources),
+           "DEMARCHE_ARCHIVE_URL": f"sqlite:///{path}", "DEMARCHE_EXTRACT_WORKERS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "loopback_news",
+                             "-s", "DOWNLOAD_TIMEOUT=60"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not site.hits.get("/news/2024/01/10/item.html"):
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    rows = sqlite3.connect(path).execute("SELECT id, status FROM crawl_runs").fetchall()
+    assert rows == [(1, "running")]
+    # demarche status sees it too, without a crawl.
+    status = subprocess.run([sys.executable, "-m", "cli", "status"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert sqlite3.connect(path).execute("SELECT status FROM crawl_runs WHERE id = 1"
+                                         ).fetchone() == ("lost",)
+    site.page("/news/2024/01/10/item.html", article_html("Slow", ["A slow page, now quick."]))
+    again = crawl(sources, "loopback_news", archive=f"sqlite:///{path}")
+    assert again.rows("SELECT id, status FROM crawl_runs ORDER BY id")[0] == (1, "lost")
+
+
+def test_runs_of_live_processes_or_of_other_machines_are_left_alone(archive_url: str):
+    engine = open_archive(archive_url)
+    now = datetime.now(UTC)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, [load_sources()["mid_ru_en"]], now)
+        here = {"host": socket.gethostname(), "pid": os.getpid()}
+        other = {"host": "another-machine", "pid": 1}
+        s.add_all([
+            CrawlRun(source="mid_ru_en", started_at=now, status="running", args={},
+                     stats={"demarche/process": here}),
+            CrawlRun(source="mid_ru_en", started_at=now - timedelta(hours=1), status="running",
+                     args={}, stats={"demarche/process": other}),
+            CrawlRun(source="mid_ru_en", started_at=now - LOST_AFTER - timedelta(hours=1),
+                     status="running", args={}, stats={"demarche/process": other}),
+            CrawlRun(source="mid_ru_en", started_at=now, status="running", args={},
+                     stats={"demarche/process": {**here, "pid": 2**22 + 7}}),
+        ])
+    with Session(engine) as s, s.begin():
+        lost = close_lost_runs(s, now, alive=lambda pid: pid == os.getpid())
+    assert lost == [3, 4]
