@@ -1,7 +1,8 @@
 """Source health from the run ledger, for ``demarche status``.
 
 - ``never run``: no crawl of the source is in the ledger;
-- ``failing``: its latest runs failed or timed out (how many in a row);
+- ``failing``: its latest runs failed, timed out or were lost (how many in a
+  row, and why the latest failed);
 - ``quiet``: its latest ``quiet_after`` finished runs found no new article:
   the site changed, moved, or started blocking us;
 - ``ok`` otherwise.
@@ -41,14 +42,16 @@ class SourceHealth:
 def _judge(runs: list[CrawlRun], quiet_after: int) -> tuple[str, str]:
     if not runs:
         return "never run", ""
-    telling = [r for r in runs if r.status in ("finished", "failed", "timeout")]
+    telling = [r for r in runs if r.status in ("finished", "failed", "timeout", "lost")]
     failed = 0
     for run in telling:
         if run.status == "finished":
             break
         failed += 1
     if failed:
-        return "failing", f"{failed} failed run{'s' * (failed > 1)} in a row"
+        why = (telling[0].stats or {}).get("demarche/why")
+        return "failing", (f"{failed} failed run{'s' * (failed > 1)} in a row"
+                           + (f": {why}" if why else ""))
     finished = [r for r in telling if r.status == "finished"]
     empty = 0
     for run in finished:

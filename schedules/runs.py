@@ -51,6 +51,7 @@ class RunResult:
     status: str
     seconds: float
     returncode: int | None
+    why: str = ""  # why the run did not finish, in one line
 
 
 def log_dir() -> Path:
@@ -142,10 +143,27 @@ def run_crawl(source: Source, args: Mapping[str, str], time_limit: float, archiv
             status = "failed"
         end_run(session, run_id, status=status or run.status, finished_at=datetime.now(UTC),
                 log_tail=_tail(log_path))
-        final = get_run(session, run_id).status
+        run = get_run(session, run_id)
+        final = run.status
+        why = failure_of(run)
     _prune_logs(folder, key)
-    logger.info("Crawl of %s (run %d): %s in %.1f s", key, run_id, final, seconds)
-    return RunResult(run_id, key, final, seconds, process.returncode)
+    logger.info("Crawl of %s (run %d): %s in %.1f s%s", key, run_id, final, seconds,
+                f": {why}" if why else "")
+    return RunResult(run_id, key, final, seconds, process.returncode, why)
+
+
+def failure_of(run) -> str:  # type: ignore[no-untyped-def]
+    """Why a run did not finish, in one line: what its crawl said
+    (``demarche/why``), else the last line of its log."""
+    if run.status == "finished":
+        return ""
+    why = (run.stats or {}).get("demarche/why")
+    if why:
+        return str(why)
+    if run.status == "timeout":
+        return "passed its time limit"
+    tail = [line for line in (run.log_tail or "").splitlines() if line.strip()]
+    return tail[-1].strip()[:300] if tail else run.finish_reason or run.status
 
 
 def is_stopping() -> bool:

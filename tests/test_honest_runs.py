@@ -61,8 +61,14 @@ def test_an_unreachable_source_fails_with_one_line_per_cause(crawl, tmp_path: Pa
         in result.output
     (status, errors, stats) = result.rows("SELECT status, errors, stats FROM crawl_runs")[0]
     assert status == "failed" and errors >= 1
-    # The printed line and the ledger agree.
+    # The printed line and the ledger agree, and demarche status says why.
     assert "connection refused" in result.last_run_stats()["demarche/why"]
+    status = subprocess.run([sys.executable, "-m", "cli", "status"], cwd=ROOT, text=True,
+                            capture_output=True, timeout=60,
+                            env={**os.environ, "DEMARCHE_SOURCES": str(sources),
+                                 "DEMARCHE_ARCHIVE_URL": result.archive_url})
+    assert "failing (1 failed run in a row: nothing fetched: connection refused for " \
+        "127.0.0.1" in " ".join(status.stdout.split()), status.stdout
 
 
 def test_each_run_of_one_process_counts_its_own_errors(site: Site, tmp_path: Path):
