@@ -30,16 +30,17 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from batch.warc_import import bounded_map
+from batch.warc_import import DEFAULT_BOUNDS
 from batch.warcfiles import DAMAGE, read_response
 from crawler.extraction import boilerplate
 from crawler.extraction.draft import Rejected
 from crawler.ingest.archiving import learned_lines
 from crawler.ingest.processing import enrich_statement, enricher_hash, load_rules, process_page
-from crawler.ingest.workers import worker_pool
+from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from storage.archive import content_hash
+from storage.bounds import fit_row
 from storage.clusters import index_article, lock_index
 from storage.engine import open_archive
 from storage.models import Article, SourceRow
@@ -142,7 +143,11 @@ def _published(archived: datetime | None, new: datetime | None) -> datetime | No
 
 def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source], *,
               source: str | None = None, workers: int | None = None,
+              bounds: PageBounds | None = None,
               progress: Callable[[ReextractSummary], None] | None = None) -> ReextractSummary:
+    """Extract the kept responses again; each page held to ``bounds``, as
+    in the crawl (a page past them is rejected now, its row kept)."""
+    bounds = bounds or DEFAULT_BOUNDS
     engine = open_archive(archive_url)
     summary = ReextractSummary(workers=max(1, workers or os.cpu_count() or 1))
     started = time.perf_counter()
@@ -157,8 +162,10 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
                  r.warc_offset, frozenset(learned.get(r.source, ()))) for r in rows]
     updates: list[tuple[int, Statement]] = []
     load_rules()
-    with worker_pool(summary.workers) as pool:
-        for article_id, result in bounded_map(pool, _run, jobs, 16 * summary.workers):
+    with BoundedPool(summary.workers, bounds) as pool:
+        for article_id, result in bounded_map(
+                pool, _run, jobs, 16 * summary.workers,
+                costly=lambda job, error: (job.article_id, Rejected("too_costly", str(error)))):
             summary.examined += 1
             if result is None:
                 summary.missing += 1
@@ -173,8 +180,12 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
         for article_id, statement in updates:
             article = session.get(Article, article_id)
             assert article is not None
-            new = {**{f: getattr(statement, f) for f in _FIELDS},
-                   "published_at": _published(article.published_at, statement.published_at)}
+            # Fitted to the columns as the write path stores them, or a
+            # section cut on the way in would count as changed every time.
+            new = fit_row(Article, {
+                **{f: getattr(statement, f) for f in _FIELDS},
+                "published_at": _published(article.published_at, statement.published_at)},
+                row=article.url)
             differs = any(
                 not _same_moment(getattr(article, f), new[f]) if f == "published_at"
                 else getattr(article, f) != new[f]
@@ -194,7 +205,8 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
                     differs or article.enricher_hash != enricher_hash()):
                 store_enrichment(session, article.id, statement.enrichment, enricher_hash())
                 summary.enriched += 1
-    _enrich_stored(engine, registry, source, {article_id for article_id, _ in updates}, summary)
+    _enrich_stored(engine, registry, source, {article_id for article_id, _ in updates}, summary,
+                   bounds)
     summary.seconds = time.perf_counter() - started
     if progress:
         progress(summary)
@@ -202,7 +214,8 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
 
 
 def _enrich_stored(engine: Any, registry: Mapping[str, Source], source: str | None,
-                   done: set[int], summary: ReextractSummary, batch: int = 500) -> None:
+                   done: set[int], summary: ReextractSummary, bounds: PageBounds,
+                   batch: int = 500) -> None:
     """Enrich, from their archived text, the rows the WARC pass did not
     reach whose enrichment is missing or made by other rules; a
     transaction per batch, so an interrupted run keeps what it did."""
@@ -212,7 +225,7 @@ def _enrich_stored(engine: Any, registry: Mapping[str, Source], source: str | No
     if source is not None:
         stale = stale.where(Article.source == source)
     last = 0
-    with worker_pool(summary.workers) as pool:
+    with BoundedPool(summary.workers, bounds) as pool:
         while True:
             with Session(engine) as session:
                 rows = session.scalars(stale.where(Article.id > last)
@@ -222,7 +235,9 @@ def _enrich_stored(engine: Any, registry: Mapping[str, Source], source: str | No
             if not rows:
                 return
             last = rows[-1].id
-            results = list(bounded_map(pool, _enrich, jobs, 16 * summary.workers))
+            results = list(bounded_map(
+                pool, _enrich, jobs, 16 * summary.workers,
+                costly=lambda job, error: (job.article_id, Rejected("too_costly", str(error)))))
             with Session(engine) as session, session.begin():
                 for article_id, result in results:
                     if isinstance(result, Rejected):

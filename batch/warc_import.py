@@ -10,7 +10,10 @@ this process reads the files and writes batches; each batch is one
 transaction, so an import killed halfway leaves whole rows only, and
 importing again archives every page exactly once (rows are keyed by URL;
 an unchanged page is just marked seen). A damaged or truncated record is
-reported and skipped; the import goes on.
+reported and skipped, never archived in part; a record over the size cap
+(the crawl's DOWNLOAD_MAXSIZE) is skipped unread and counted; the import
+goes on. A path that is not a WARC or ARC file stops the import before it
+starts (``NotAnArchive``).
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,17 +31,29 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from batch.warcfiles import Damage, WarcResponse, iter_responses
+from batch.warcfiles import (
+    MAX_RECORD_SIZE,
+    Damage,
+    NotAnArchive,
+    Skipped,
+    WarcResponse,
+    check_archive,
+    iter_responses,
+)
 from crawler.extraction.draft import Rejected
 from crawler.ingest.archiving import archive_batch
 from crawler.ingest.processing import load_rules, process_page
-from crawler.ingest.workers import worker_pool
+from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from storage.archive import sync_sources
 from storage.engine import open_archive
 
 BATCH = 200
+# Damaged records listed in the report: a file of a million damaged
+# records says how many there are and where the first ones lie, in
+# bounded memory.
+DAMAGE_LISTED = 20
 # Bodies that can be a statement; anything else is not worth a worker's time.
 _PAGE_TYPES = ("text/html", "application/xhtml+xml", "application/pdf", "text/plain")
 
@@ -50,7 +65,10 @@ class ImportSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
-    damaged: list[Damage] = field(default_factory=list)
+    # Response records over the size cap, left unread.
+    too_large: int = 0
+    damaged_records: int = 0
+    damaged: list[Damage] = field(default_factory=list)  # the first DAMAGE_LISTED
     seconds: float = 0.0
     workers: int = 1
 
@@ -125,27 +143,30 @@ class SourceResolver:
         return source
 
 
-def bounded_map(pool: ProcessPoolExecutor, function: Callable, items: Iterable,
-                window: int) -> Iterator:
-    """``pool.map`` that reads ``items`` only ``window`` ahead: a WARC file
-    can be far larger than memory, and Executor.map submits everything."""
-    pending: deque = deque()
-    for item in items:
-        pending.append(pool.submit(function, item))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+# The crawl's defaults (crawler/settings.py) for callers without settings.
+DEFAULT_BOUNDS = PageBounds(seconds=30, memory_mb=1024)
 
 
-def _jobs(paths: Iterable[Path], resolve: SourceResolver, summary: ImportSummary
-          ) -> Iterator[tuple[FetchedPage, Source | SiteSource]]:
+def _too_costly(job: tuple[FetchedPage, object], error: Exception) -> Rejected:
+    return Rejected("too_costly", str(error))
+
+
+def _jobs(paths: Iterable[Path], resolve: SourceResolver, summary: ImportSummary,
+          max_size: int) -> Iterator[tuple[FetchedPage, Source | SiteSource]]:
     for path in paths:
         summary.files += 1
         warc_file = str(path.resolve())
-        for item in iter_responses(path):
+        for item in iter_responses(path, max_size):
             if isinstance(item, Damage):
-                summary.damaged.append(item)
+                summary.damaged_records += 1
+                if len(summary.damaged) < DAMAGE_LISTED:
+                    summary.damaged.append(item)
+                continue
+            if isinstance(item, Skipped):
+                if item.reason == "too_large":
+                    summary.too_large += 1
+                else:
+                    summary.skipped += 1  # a revisit, or a response without HTTP
                 continue
             if not is_page(item):
                 summary.skipped += 1
@@ -165,12 +186,23 @@ def _jobs(paths: Iterable[Path], resolve: SourceResolver, summary: ImportSummary
 
 def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Source], *,
                  source: str | None = None, workers: int | None = None,
+                 max_size: int = MAX_RECORD_SIZE, bounds: PageBounds | None = None,
                  progress: Callable[[ImportSummary], None] | None = None) -> ImportSummary:
+    """Archive the article pages of WARC files. Each page's extraction is
+    held to ``bounds`` (DEMARCHE_PAGE_SECONDS, DEMARCHE_PAGE_MEMORY_MB): a
+    page past them is rejected as ``too_costly`` and the import goes on."""
     if source is not None and source not in registry:
         raise KeyError(f"unknown source {source!r}; known: {', '.join(registry)}")
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise FileNotFoundError(f"no such WARC file: {', '.join(missing)}")
+    # Every file is looked at before any is read: a mistyped path or a
+    # file that is no archive stops the import before it writes anything.
+    problems = []
+    for path in paths:
+        try:
+            check_archive(path)
+        except NotAnArchive as exc:
+            problems.append(str(exc))
+    if problems:
+        raise NotAnArchive("; ".join(problems))
     engine = open_archive(archive_url)
     summary = ImportSummary(workers=max(1, workers or os.cpu_count() or 1))
     resolve = SourceResolver(registry, source)
@@ -208,9 +240,11 @@ def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Sou
     # start at once with everything imported (the writer thread starts
     # after the pool).
     load_rules()
-    with worker_pool(summary.workers) as pool, ThreadPoolExecutor(1) as writer:
-        jobs = _jobs(paths, resolve, summary)
-        for result in bounded_map(pool, _extract, jobs, window=16 * summary.workers):
+    with BoundedPool(summary.workers, bounds or DEFAULT_BOUNDS) as pool, \
+            ThreadPoolExecutor(1) as writer:
+        jobs = _jobs(paths, resolve, summary, max_size)
+        for result in bounded_map(pool, _extract, jobs, window=16 * summary.workers,
+                                  costly=_too_costly):
             if isinstance(result, Rejected):
                 summary.rejected[result.reason] += 1
                 continue

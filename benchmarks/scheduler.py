@@ -71,10 +71,12 @@ def subprocess_overhead(folder: Path, runs: int = 3) -> tuple[float, float]:
         'article_pattern = "/news/\\\\d+$"\n')
     os.environ["DEMARCHE_SOURCES"] = str(registry)
     os.environ["DEMARCHE_LOG_DIR"] = str(folder / "logs")
+    # The bench site is on 127.0.0.1, which crawls refuse unless allowed.
+    os.environ["DEMARCHE_ALLOW_PRIVATE_ADDRESSES"] = "1"
     from schedules.runs import run_crawl
 
     url = f"sqlite:///{folder / 'runs.db'}"
-    source = load_sources(registry)["bench"]
+    source = load_sources(registry, allow_private_addresses=True)["bench"]
     walls, own = [], []
     for _ in range(runs):
         result = run_crawl(source, {}, 120, url, settings={"AUTOTHROTTLE_ENABLED": "False"})

@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from cli.options import workers
+from crawler.ingest.workers import PageBounds
 from crawler.params import ArgumentError
 from crawler.runner import project_settings
 from crawler.sources import registry_of
@@ -15,6 +16,7 @@ from crawler.sources import registry_of
 
 def cmd_import_warc(opts: argparse.Namespace) -> int:
     from batch.warc_import import import_warcs
+    from batch.warcfiles import NotAnArchive
 
     settings = project_settings()
     registry = registry_of(settings)
@@ -22,18 +24,22 @@ def cmd_import_warc(opts: argparse.Namespace) -> int:
         raise ArgumentError(f"unknown source {opts.source!r}; known: {', '.join(registry)}")
     try:
         summary = import_warcs(opts.files, settings.get("DEMARCHE_ARCHIVE_URL"), registry,
-                               source=opts.source, workers=workers(opts.workers))
-    except FileNotFoundError as exc:
+                               source=opts.source, workers=workers(opts.workers),
+                               max_size=settings.getint("DOWNLOAD_MAXSIZE"),
+                               bounds=PageBounds.from_settings(settings))
+    except NotAnArchive as exc:
         raise ArgumentError(str(exc)) from None
     for damage in summary.damaged:
         print(f"skipped: {damage}")
+    if summary.damaged_records > len(summary.damaged):
+        print(f"skipped: {summary.damaged_records - len(summary.damaged)} more damaged records")
     out = summary.outcomes
     rejected = ", ".join(f"{k} {v}" for k, v in sorted(summary.rejected.items())) or "none"
     print(f"{summary.files} file(s), {summary.pages} pages in {summary.seconds:.1f} s with "
           f"{summary.workers} worker(s) ({summary.pages / max(summary.seconds, 1e-9):.1f} "
           f"pages/s): {out['new']} new, {out['changed']} changed, {out['unchanged']} unchanged; "
           f"not articles: {rejected}; other records skipped: {summary.skipped}; "
-          f"damaged records: {len(summary.damaged)}")
+          f"too large: {summary.too_large}; damaged records: {summary.damaged_records}")
     return 0
 
 
@@ -44,7 +50,8 @@ def cmd_reextract(opts: argparse.Namespace) -> int:
     settings = project_settings()
     registry = registry_of(settings)
     summary = reextract(settings.get("DEMARCHE_ARCHIVE_URL"), warc_folder(settings), registry,
-                        source=opts.source, workers=workers(opts.workers))
+                        source=opts.source, workers=workers(opts.workers),
+                        bounds=PageBounds.from_settings(settings))
     rejected = sum(summary.rejected.values())
     print(f"{summary.examined} examined, {summary.changed} changed, {summary.unchanged} "
           f"unchanged, {summary.missing} without a readable record, {rejected} rejected now "

@@ -10,6 +10,7 @@ tests."""
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 from scrapy.exceptions import IgnoreRequest
 
@@ -58,13 +59,22 @@ def refused_address(address: str) -> str | None:
     return None
 
 
+def dotted(host: str) -> str:
+    """An IPv4 address in any spelling the C library reads (2130706433,
+    0x7f.1, 127.1: all 127.0.0.1) as a dotted quad; any other host as is."""
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return host
+
+
 def refused_host(host: str) -> str | None:
     """Why a URL's host may not be crawled, when that shows without DNS:
-    an IP literal that ``refused_address`` refuses, or a local or metadata
-    name."""
+    an IP literal (in any spelling) that ``refused_address`` refuses, or a
+    local or metadata name."""
     name = host.strip().rstrip(".").lower()
     if name in METADATA_NAMES:
         return "a cloud metadata service"
     if name in LOCAL_NAMES or name.endswith(".localhost"):
         return "a loopback name"
-    return refused_address(name)
+    return refused_address(dotted(name))

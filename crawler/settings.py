@@ -44,6 +44,9 @@ DEMARCHE_REVISIT_HOURS = float(os.environ.get("DEMARCHE_REVISIT_HOURS", "20"))
 DEMARCHE_WARC_ENABLED = os.environ.get("DEMARCHE_WARC_ENABLED", "1") not in ("0", "false", "False")
 DEMARCHE_WARC_DIR = os.environ.get("DEMARCHE_WARC_DIR", "")
 DEMARCHE_WARC_MAX_MB = int(os.environ.get("DEMARCHE_WARC_MAX_MB", "512"))
+# Article requests a sitemap or feed hands the scheduler at a time; the
+# rest wait unread until the crawl drains these (crawler/spiders/base.py).
+DEMARCHE_DRAIN_BATCH = int(os.environ.get("DEMARCHE_DRAIN_BATCH", "500"))
 # Set by the scheduler (`-s DEMARCHE_RUN_ID=N`): the crawl_runs row it opened.
 DEMARCHE_RUN_ID = 0
 # Where the scheduler writes each crawl's log (empty: <project>/logs).

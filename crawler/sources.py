@@ -5,21 +5,41 @@ A row names the site and says how to walk it: which generic spider
 (``feed``, ``sitemap`` or ``listing``), where to start, and which URLs are
 articles. The spider loader turns each row into a spider named by its key, so
 ``scrapy crawl <key>`` works for every row.
+
+The whole file is checked when it is read, before anything is fetched: every
+field's type (pydantic validates each row into ``Source``), every regex and
+CSS selector compiled, every host, and widths against the archive's columns.
+All the problems of the file are reported at once, one line each, naming the
+file, the row and the field.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import cssselect
+from parsel.csstranslator import css2xpath
+from pydantic import ConfigDict, StrictInt, TypeAdapter, ValidationError
+
+from crawler.addresses import refused_host
+from storage.models import Article, SourceRow
 
 DEFAULT_REGISTRY = Path(__file__).with_name("sources.toml")
 
 KINDS = ("ministry", "agency", "media")
 SPIDERS = ("feed", "sitemap", "listing")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+# Fields stored in a bounded column: longer is refused here rather than cut
+# on every article (storage/bounds.py).
+_WIDTHS = {"key": SourceRow.key, "name": SourceRow.name, "site_name": SourceRow.site_name,
+           "section": Article.section}
 
 
 class RegistryError(ValueError):
@@ -28,6 +48,10 @@ class RegistryError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
+    # Also the schema of a registry row (``_ROW`` below): unknown fields are
+    # refused; StrictInt, because TOML's true and "5" are no page counts.
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
     key: str
     name: str
     kind: str
@@ -43,17 +67,17 @@ class Source:
     # ``{page}`` for sites that paginate in JavaScript (fmprc.gov.cn).
     next_page: str | None = None
     page_template: str | None = None
-    max_pages: int = 5
+    max_pages: StrictInt = 5
     # Sitemaps: only sub-sitemaps whose URL matches are followed.
     sitemap_follow: str | None = None
     # Health: this many finished runs in a row without a new article make
     # the source "quiet" (a ministry that posts weekly wants more).
-    quiet_after: int = 3
+    quiet_after: StrictInt = 3
     notes: str = ""
-    _article_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_article_re", re.compile(self.article_pattern))
+    @cached_property
+    def _article_re(self) -> re.Pattern[str]:
+        return re.compile(self.article_pattern)
 
     @property
     def publisher(self) -> str:
@@ -67,54 +91,140 @@ class Source:
         return any(host == d or host.endswith("." + d) for d in self.domains)
 
 
-def _require(row: dict, name: str, where: str) -> object:
-    if name not in row or row[name] in ("", [], None):
-        raise RegistryError(f"{where}: missing required field {name!r}")
-    return row[name]
+_ROW = TypeAdapter(Source)
+_FIELDS = tuple(Source.__dataclass_fields__)
+# pydantic's word for a wrong type, in the registry's terms.
+_EXPECTED = {"string_type": "text (a quoted string)", "int_type": "a whole number",
+             "tuple_type": "a list"}
 
 
-def _source_from_row(row: dict, where: str) -> Source:
-    known = set(Source.__dataclass_fields__) - {"_article_re"}
-    unknown = set(row) - known
+def _clip(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _type_problems(error: ValidationError) -> Iterator[str]:
+    unknown = []
+    for problem in error.errors():
+        field, *item = problem["loc"]
+        if problem["type"] == "unexpected_keyword_argument":
+            unknown.append(str(field))
+        elif problem["type"] == "missing":
+            yield f"missing required field {field!r}"
+        else:
+            where = f"{field}[{item[0]}]" if item else str(field)
+            expected = _EXPECTED.get(problem["type"])
+            yield (f"{where} must be {expected}, not {_clip(problem['input'])}" if expected
+                   else f"{where}: {problem['msg']}")
     if unknown:
-        raise RegistryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    key = str(_require(row, "key", where))
-    where = f"{where} ({key})"
-    if not _KEY.match(key):
-        raise RegistryError(f"{where}: key must be lower-case letters, digits and _")
-    kind = _require(row, "kind", where)
-    if kind not in KINDS:
-        raise RegistryError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    spider = _require(row, "spider", where)
-    if spider not in SPIDERS:
-        raise RegistryError(f"{where}: spider must be one of {', '.join(SPIDERS)}, not {spider!r}")
-    country = str(_require(row, "country", where))
-    if not re.fullmatch(r"[A-Z]{2}", country):
-        raise RegistryError(f"{where}: country must be ISO 3166 alpha-2 (e.g. RU), not {country!r}")
-    language = str(_require(row, "language", where))
-    if not re.fullmatch(r"[a-z]{2}", language):
-        raise RegistryError(f"{where}: language must be ISO 639-1 (e.g. en), not {language!r}")
-    pattern = str(_require(row, "article_pattern", where))
+        yield f"unknown field(s) {', '.join(unknown)} (known: {', '.join(_FIELDS)})"
+
+
+def _is_host(name: str) -> bool:
+    """A bare host name as ``urlsplit`` reads it (lower case, no scheme,
+    port or path), or an IP address."""
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return bool(name) and urlsplit("//" + name).hostname == name and not any(
+            c.isspace() for c in name)
+
+
+def _selector_problem(selector: str) -> str | None:
+    """Why a ``next_page`` selector cannot give a URL, or None."""
+    try:
+        css2xpath(selector)  # parsel's dialect: ::attr() and ::text
+        parsed = cssselect.parse(selector)
+    except cssselect.SelectorError as exc:
+        return f"is not a valid CSS selector: {exc}"
+    if any(s.pseudo_element is None for s in parsed):
+        return "must end each selector with ::attr(href) (or ::text): an element is no URL"
+    return None
+
+
+def _regex_problem(pattern: str) -> str | None:
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise RegistryError(f"{where}: article_pattern is not a valid regex: {exc}") from exc
-    entries = tuple(_require(row, "entry_points", where))
-    for url in entries:
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise RegistryError(f"{where}: entry point {url!r} is not an http(s) URL")
-    template = row.get("page_template")
-    if template is not None and "{page}" not in template:
-        raise RegistryError(f"{where}: page_template must contain {{page}}")
-    quiet_after = row.get("quiet_after", 3)
-    if not isinstance(quiet_after, int) or quiet_after < 1:
-        raise RegistryError(f"{where}: quiet_after must be a whole number of runs, at least 1")
-    fields = {**row, "entry_points": entries, "domains": tuple(_require(row, "domains", where))}
-    source = Source(**fields)
-    strays = [u for u in entries if not source.owns_url(u)]
-    if strays:
-        raise RegistryError(f"{where}: entry point(s) outside the source's domains: {strays}")
-    return source
+        return f"is not a valid regex: {exc}"
+    return None
+
+
+def _problems(source: Source, allow_private: bool) -> Iterator[str]:
+    """What is wrong with a well-typed row, one phrase per problem."""
+    for name in ("name", "domains", "entry_points", "article_pattern"):
+        if not getattr(source, name):
+            yield f"missing required field {name!r} (it is empty)"
+    if not _KEY.match(source.key):
+        yield "key must be lower-case letters, digits and _, starting with a letter"
+    for name, column in _WIDTHS.items():
+        value = getattr(source, name)
+        if value and len(value) > column.type.length:
+            yield f"{name} is longer than the archive's {column.type.length} characters"
+    if source.kind not in KINDS:
+        yield f"kind must be one of {', '.join(KINDS)}, not {source.kind!r}"
+    if source.spider not in SPIDERS:
+        yield f"spider must be one of {', '.join(SPIDERS)}, not {source.spider!r}"
+    if not re.fullmatch(r"[A-Z]{2}", source.country):
+        yield f"country must be ISO 3166 alpha-2 (e.g. RU), not {source.country!r}"
+    if not re.fullmatch(r"[a-z]{2}", source.language):
+        yield f"language must be ISO 639-1 (e.g. en), not {source.language!r}"
+    for name in ("article_pattern", "sitemap_follow"):
+        value = getattr(source, name)
+        if value is not None and (problem := _regex_problem(value)):
+            yield f"{name} {problem}"
+    if source.next_page is not None and (problem := _selector_problem(source.next_page)):
+        yield f"next_page {problem}"
+    if source.page_template is not None:
+        try:
+            source.page_template.format(page=2)
+        except (KeyError, IndexError, ValueError) as exc:
+            yield f"page_template must be a URL with {{page}} and no other braces ({exc!r})"
+        else:
+            if "{page}" not in source.page_template:
+                yield "page_template must contain {page}"
+    for name in ("max_pages", "quiet_after"):
+        if getattr(source, name) < 1:
+            yield f"{name} must be a whole number, at least 1, not {getattr(source, name)}"
+    hosts = []
+    for domain in source.domains:
+        if not _is_host(domain):
+            yield f"domains: {_clip(domain)} is not a lower-case host name like example.org"
+        hosts.append((f"domain {domain!r}", domain))
+    for url in source.entry_points:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            yield f"entry point {_clip(url)} is not an http(s) URL"
+            continue
+        if not source.owns_url(url):
+            yield f"entry point {_clip(url)} is outside the source's domains"
+        hosts.append((f"entry point {url!r}", parts.hostname))
+    if not allow_private:
+        named: dict[str, str] = {}
+        for what, host in hosts:
+            named.setdefault(host, what)  # each host once, named by its first field
+        for host, what in named.items():
+            if reason := refused_host(host):
+                yield (f"{what} is {reason}: refused unless DEMARCHE_ALLOW_PRIVATE_ADDRESSES "
+                       "is set (only for a site on this machine)")
+
+
+def _check_row(row: object, where: str, *, allow_private_addresses: bool = False
+              ) -> tuple[Source | None, list[str]]:
+    """The row as a ``Source``, and every problem of it as one line naming
+    ``where`` (the file and row) and the field; no source when it has any."""
+    if not isinstance(row, dict):
+        return None, [f"{where}: a source must be a [[source]] table"]
+    key = row.get("key")
+    if isinstance(key, str) and key:
+        where = f"{where} ({_clip(key)[1:-1]})"
+    try:
+        source = _ROW.validate_python(row)
+    except ValidationError as exc:
+        return None, [f"{where}: {problem}" for problem in _type_problems(exc)]
+    problems = [f"{where}: {problem}" for problem in _problems(source, allow_private_addresses)]
+    return (None if problems else source), problems
 
 
 def registry_of(settings) -> dict[str, Source]:  # type: ignore[no-untyped-def]
@@ -127,21 +237,32 @@ def registry_of(settings) -> dict[str, Source]:  # type: ignore[no-untyped-def]
 def load_sources(path: str | Path | None = None, *,
                  allow_private_addresses: bool = False) -> dict[str, Source]:
     """Read and check a registry file; the key order of the file is kept.
-    Entry points on loopback, private or metadata hosts are refused unless
-    ``allow_private_addresses`` (crawler/addresses.py)."""
+    Entry points and domains on loopback, private or metadata hosts are
+    refused unless ``allow_private_addresses`` (crawler/addresses.py).
+    Raises ``RegistryError`` listing every problem of the file."""
     path = Path(path) if path else DEFAULT_REGISTRY
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise RegistryError(f"source registry not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{path}: not valid TOML: {exc}") from exc
+    problems = [f"{path.name}: unknown table {name!r} (rows are [[source]])"
+                for name in data if name != "source"]
+    rows = data.get("source", [])
+    if not isinstance(rows, list):
+        rows = [rows]
     sources: dict[str, Source] = {}
-    for i, row in enumerate(data.get("source", []), start=1):
-        source = _source_from_row(row, f"{path.name} source #{i}")
-        if source.key in sources:
-            raise RegistryError(f"{path.name}: source key {source.key!r} is defined twice")
-        sources[source.key] = source
-    if not sources:
-        raise RegistryError(f"{path}: no [[source]] rows")
+    for i, row in enumerate(rows, start=1):
+        source, found = _check_row(row, f"{path.name} source #{i}",
+                                  allow_private_addresses=allow_private_addresses)
+        problems += found
+        if source is not None and source.key in sources:
+            problems.append(f"{path.name}: source key {source.key!r} is defined twice")
+        elif source is not None:
+            sources[source.key] = source
+    if not rows and not problems:
+        problems.append(f"{path}: no [[source]] rows")
+    if problems:
+        raise RegistryError("\n".join(problems))
     return sources

@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         job = timetable.job_of(options.run_now)
         result = run_crawl(registry[options.run_now], job.args, job.time_limit, archive_url,
                            trigger="manual", settings=job.settings)
-        print(f"{result.source}: run {result.run_id} {result.status} in {result.seconds:.1f} s")
+        print(f"{result.source}: run {result.run_id} {result.status} in {result.seconds:.1f} s"
+              + (f": {result.why}" if result.why else ""))
         return 0 if result.status == "finished" else 1
 
     domains = {key: domain_of(source) for key, source in registry.items()}

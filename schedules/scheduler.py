@@ -31,7 +31,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from crawler.sources import load_sources
+from crawler.runner import project_settings
+from crawler.sources import registry_of
 from schedules.runs import is_stopping, run_crawl
 from schedules.timetable import Job, Timetable
 
@@ -59,7 +60,9 @@ def run_job(job_id: str, sources: list[list[str]], args: dict[str, str], time_li
     job crawls the same domain, so explicit jobs cannot overlap a site either.
     ``registry`` is the source registry file the scheduler was started with.
     """
-    rows = load_sources(registry)
+    # Checked with the scheduler's own rule on private addresses, the one
+    # its crawls inherit (a timetable cannot change it).
+    rows = registry_of(project_settings({"DEMARCHE_SOURCES": registry or ""}))
     for key, domain in sources:
         if is_stopping():
             break

@@ -1,6 +1,10 @@
 """The timetable: which sources are crawled when, read from TOML and checked
 whole before anything is scheduled.
 
+Every problem of the file is reported at once, one line each: a field of
+the wrong type, a cron that can never fire, a setting a job may not change
+(``RESERVED_SETTINGS``) or that neither Scrapy nor demarche knows.
+
 Sources the file does not name get a nightly job. Sources sharing a domain
 share that job and run one after another, so two crawls of one site never
 overlap; the jobs of different domains are spread evenly over the night
@@ -18,7 +22,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
+from scrapy.settings import BaseSettings, default_settings
 
+import crawler.settings as project_defaults
 from crawler.params import ArgumentError, CrawlArgs
 from crawler.sources import Source
 
@@ -27,6 +33,29 @@ _DEFAULTS = {"timezone", "nightly_window", "time_limit", "misfire_grace", "setti
 _JOB_KEYS = {"name", "sources", "cron", "timezone", "time_limit", "args", "settings"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# Settings a job may not give its crawls, and why: the scheduler sets them
+# for every crawl, or they are defences a line of the timetable must not
+# lift (whoever may edit the timetable may not thereby open the machine's
+# network to a crawl, or crawl outside the archive and the ledger).
+RESERVED_SETTINGS = {name: why for names, why in [
+    (("DEMARCHE_ARCHIVE_URL",), "the scheduler's archive holds the job store and each run's "
+     "ledger row; a crawl writing elsewhere would leave its run 'running' for ever"),
+    (("DEMARCHE_RUN_ID",), "the scheduler opens each run's ledger row and sets it"),
+    (("DEMARCHE_SOURCES",), "the timetable is checked against the scheduler's registry; "
+     "another file could name other sites under the same keys"),
+    (("DEMARCHE_ALLOW_PRIVATE_ADDRESSES", "DNS_RESOLVER", "TWISTED_DNS_RESOLVER"),
+     "the guard against requests to this machine and its network is the scheduler's, "
+     "set when it starts, never a job's"),
+    (("DOWNLOADER_MIDDLEWARES", "DOWNLOADER_MIDDLEWARES_BASE", "DOWNLOAD_HANDLERS",
+      "DOWNLOAD_HANDLERS_BASE", "SPIDER_MIDDLEWARES", "SPIDER_MIDDLEWARES_BASE",
+      "SPIDER_LOADER_CLASS"),
+     "they hold the offsite and address guards, robots.txt, the WARC record and the "
+     "registry's spiders"),
+    (("ITEM_PIPELINES", "ITEM_PIPELINES_BASE", "EXTENSIONS", "EXTENSIONS_BASE"),
+     "they hold the archive and the run ledger"),
+    (("TELNETCONSOLE_ENABLED",), "nobody should steer a crawl of ministry sites from an open port"),
+] for name in names}
 
 
 class TimetableError(ValueError):
@@ -63,7 +92,7 @@ class Timetable:
 
 
 def parse_duration(value: object, where: str) -> float:
-    if isinstance(value, (int, float)) and value > 0:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
     match = _DURATION.match(str(value))
     if not match or float(match[1]) <= 0:
@@ -72,6 +101,9 @@ def parse_duration(value: object, where: str) -> float:
 
 
 def check_timezone(name: object, where: str) -> str:
+    if not isinstance(name, str):
+        raise TimetableError(f"{where}: timezone must be an IANA name like 'Europe/Moscow', "
+                             f"not {name!r}")
     try:
         ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -146,16 +178,32 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
 
 
 def _check_cron(expression: object, timezone: str, where: str) -> str:
+    if not isinstance(expression, str):
+        raise TimetableError(f"{where}: invalid cron {expression!r}: five fields in quotes, "
+                             "like '15 3 * * *'")
+    fields = expression.split()
+    if len(fields) in (5, 6) and fields[-3] != "*" and fields[-1] != "*":
+        # crontab fires when either field matches, APScheduler only when both do.
+        raise TimetableError(f"{where}: invalid cron {expression!r}: it restricts both the day "
+                             "of the month and the day of the week, which cron and APScheduler "
+                             "read differently; restrict one")
     try:
-        cron_trigger(str(expression), timezone)
+        trigger = cron_trigger(expression, timezone)
     except (ValueError, TypeError) as exc:
         raise TimetableError(f"{where}: invalid cron {expression!r}: {exc}") from exc
-    return str(expression)
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise TimetableError(f"{where}: cron {expression!r} can never fire (no such date)")
+    return expression
+
+
+def _scalar(value: object) -> bool:
+    return isinstance(value, (str, int, float, bool))
 
 
 def _check_args(args: object, where: str) -> dict[str, str]:
-    if not isinstance(args, dict):
-        raise TimetableError(f"{where}: args must be a table of spider arguments")
+    if not isinstance(args, dict) or not all(_scalar(v) for v in args.values()):
+        raise TimetableError(f"{where}: args must be a table of spider arguments, "
+                             "each a string, number or true/false")
     args = {str(k): str(v) for k, v in args.items()}
     try:
         CrawlArgs.parse(args)
@@ -165,17 +213,43 @@ def _check_args(args: object, where: str) -> dict[str, str]:
 
 
 def _check_settings(settings: object, where: str) -> dict[str, str]:
-    if not isinstance(settings, dict) or not all(re.fullmatch(r"[A-Z][A-Z0-9_]*", str(k))
-                                                 for k in settings):
-        raise TimetableError(f"{where}: settings must be a table of Scrapy settings "
-                             "(upper-case names)")
+    if not isinstance(settings, dict) or not all(_scalar(v) for v in settings.values()):
+        raise TimetableError(f"{where}: settings must be a table of Scrapy settings, "
+                             "each a string, number or true/false")
+    for name, value in settings.items():
+        if name in RESERVED_SETTINGS:
+            raise TimetableError(f"{where}: setting {name} cannot be set per job: "
+                                 f"{RESERVED_SETTINGS[name]}")
+        problem = _setting_problem(name, str(value))
+        if problem:
+            raise TimetableError(f"{where}: setting {name} {problem}")
     return {str(k): str(v) for k, v in settings.items()}
+
+
+def _setting_problem(name: str, value: str) -> str | None:
+    """Why ``-s NAME=VALUE`` would fail the crawl, judged by the type of the
+    setting's default (demarche's, else Scrapy's), or None."""
+    missing = object()
+    default = getattr(project_defaults, name, getattr(default_settings, name, missing))
+    if not name.isupper() or default is missing:
+        return "is neither a Scrapy nor a demarche setting (a typo?)"
+    probe = BaseSettings({name: value})
+    read = {bool: probe.getbool, int: probe.getint, float: probe.getfloat,
+            dict: probe.getdict}.get(type(default))
+    try:
+        if read is not None:
+            read(name)
+    except (ValueError, TypeError):
+        return f"must be {type(default).__name__} like its default {default!r}, not {value!r}"
+    return None
 
 
 def _window(value: object, where: str) -> tuple[int, int]:
     """The night window as minutes after midnight; it may cross midnight."""
     try:
-        start, end = (datetime.strptime(str(v), "%H:%M") for v in value)  # type: ignore[union-attr]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError(value)
+        start, end = (datetime.strptime(v, "%H:%M") for v in value)
     except (TypeError, ValueError) as exc:
         raise TimetableError(f"{where}: nightly_window must be two times like ['01:00', '05:00']") from exc
     first, last = start.hour * 60 + start.minute, end.hour * 60 + end.minute
@@ -207,54 +281,92 @@ def nightly_jobs(sources: list[Source], window: tuple[int, int], timezone: str,
     return jobs
 
 
+def _defaults(defaults: object, where: str) -> tuple[str, float, float, tuple[int, int], dict[str, str]]:
+    if not isinstance(defaults, dict):
+        raise TimetableError(f"{where}: [defaults] must be a table")
+    unknown = set(defaults) - _DEFAULTS
+    if unknown:
+        raise TimetableError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    return (check_timezone(defaults.get("timezone", "UTC"), where),
+            parse_duration(defaults.get("time_limit", "2h"), f"{where} time_limit"),
+            parse_duration(defaults.get("misfire_grace", "12h"), f"{where} misfire_grace"),
+            _window(defaults.get("nightly_window", ["01:00", "05:00"]), where),
+            _check_settings(defaults.get("settings", {}), where))
+
+
+def _job(entry: dict, where: str, registry: Mapping[str, Source], named: dict[str, str],
+         timezone: str, time_limit: float, settings: Mapping[str, str]) -> Job:
+    unknown = set(entry) - _JOB_KEYS
+    if unknown:
+        raise TimetableError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    name = entry.get("name")
+    if not name or not isinstance(name, str):
+        raise TimetableError(f"{where}: a job needs a name (text)")
+    keys = entry.get("sources")
+    if not keys or not isinstance(keys, list):
+        raise TimetableError(f"{where}: sources must be a list of registry keys")
+    for key in keys:
+        if not isinstance(key, str) or key not in registry:
+            raise TimetableError(f"{where}: unknown source {key!r}; known: {', '.join(registry)}")
+        if key in named:
+            raise TimetableError(f"{where}: source {key!r} is already in job {named[key]}")
+    job_zone = check_timezone(entry.get("timezone", timezone), where)
+    if "cron" not in entry:
+        raise TimetableError(f"{where}: a job needs a cron expression")
+    job = Job(
+        id=f"job:{name}",
+        sources=tuple(keys),
+        cron=_check_cron(entry["cron"], job_zone, where),
+        timezone=job_zone,
+        time_limit=parse_duration(entry.get("time_limit", time_limit), f"{where} time_limit"),
+        args=_check_args(entry.get("args", {}), where),
+        settings={**settings, **_check_settings(entry.get("settings", {}), where)},
+    )
+    named.update(dict.fromkeys(keys, name))
+    return job
+
+
 def load_timetable(path: Path | None, registry: Mapping[str, Source]) -> Timetable:
+    """The timetable at ``path`` (default schedules/timetable.toml), checked
+    against ``registry``; ``TimetableError`` lists every problem, one a line."""
     path = path or DEFAULT_TIMETABLE
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise TimetableError(f"no timetable at {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TimetableError(f"{path}: not valid TOML: {exc}") from exc
-    defaults = data.get("defaults", {})
-    unknown = set(defaults) - _DEFAULTS
-    if unknown:
-        raise TimetableError(f"{path} [defaults]: unknown key(s) {', '.join(sorted(unknown))}")
-    timezone = check_timezone(defaults.get("timezone", "UTC"), f"{path} [defaults]")
-    time_limit = parse_duration(defaults.get("time_limit", "2h"), f"{path} [defaults] time_limit")
-    grace = parse_duration(defaults.get("misfire_grace", "12h"), f"{path} [defaults] misfire_grace")
-    window = _window(defaults.get("nightly_window", ["01:00", "05:00"]), f"{path} [defaults]")
-    settings = _check_settings(defaults.get("settings", {}), f"{path} [defaults]")
-
+    problems = [f"{path}: unknown table {key!r} (the timetable has [defaults] and [[job]])"
+                for key in data if key not in ("defaults", "job")]
+    try:
+        timezone, time_limit, grace, window, settings = _defaults(data.get("defaults", {}),
+                                                                  f"{path} [defaults]")
+    except TimetableError as exc:
+        problems.append(str(exc))
+        # (The jobs are still checked, against the built-in defaults.)
+        timezone, time_limit, grace, window, settings = "UTC", 7200.0, 43200.0, (60, 240), {}
+    entries = data.get("job", [])
+    if not isinstance(entries, list):
+        entries = [entries]
     jobs: list[Job] = []
     named: dict[str, str] = {}
-    for n, entry in enumerate(data.get("job", []), start=1):
-        where = f"{path} job {entry.get('name') or f'#{n}'}"
-        unknown = set(entry) - _JOB_KEYS
-        if unknown:
-            raise TimetableError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        if not entry.get("name"):
-            raise TimetableError(f"{where}: a job needs a name")
-        keys = entry.get("sources")
-        if not keys or not isinstance(keys, list):
-            raise TimetableError(f"{where}: sources must be a list of registry keys")
-        for key in keys:
-            if key not in registry:
-                raise TimetableError(f"{where}: unknown source {key!r}; known: {', '.join(registry)}")
-            if key in named:
-                raise TimetableError(f"{where}: source {key!r} is already in job {named[key]}")
-            named[key] = entry["name"]
-        job_zone = check_timezone(entry.get("timezone", timezone), where)
-        if "cron" not in entry:
-            raise TimetableError(f"{where}: a job needs a cron expression")
-        jobs.append(Job(
-            id=f"job:{entry['name']}",
-            sources=tuple(keys),
-            cron=_check_cron(entry["cron"], job_zone, where),
-            timezone=job_zone,
-            time_limit=parse_duration(entry.get("time_limit", time_limit), f"{where} time_limit"),
-            args=_check_args(entry.get("args", {}), where),
-            settings={**settings, **_check_settings(entry.get("settings", {}), where)},
-        ))
+    for n, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            problems.append(f"{path} job #{n}: a job must be a [[job]] table")
+            continue
+        label = entry.get("name")
+        where = f"{path} job {label if label and isinstance(label, str) else f'#{n}'}"
+        try:
+            job = _job(entry, where, registry, named, timezone, time_limit, settings)
+        except TimetableError as exc:
+            problems.append(str(exc))
+            continue
+        if any(j.id == job.id for j in jobs):
+            # Both would be stored under one id, the second replacing the first.
+            problems.append(f"{where}: another job has the name {label!r}")
+        jobs.append(job)
+    if problems:
+        raise TimetableError("\n".join(problems))
     rest = [s for key, s in registry.items() if key not in named]
     jobs.extend(nightly_jobs(rest, window, timezone, time_limit, settings))
     return Timetable(tuple(jobs), int(grace), path)

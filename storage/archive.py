@@ -27,6 +27,7 @@ from typing import Any, TypedDict
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from storage.bounds import fit_row
 from storage.dialects import dialect_insert, insert_for
 from storage.lookup import (
     LIVED_AT,
@@ -79,7 +80,7 @@ def sync_sources(session: Session, sources: Iterable[Any], now: datetime) -> Non
     """Upsert registry rows (objects with the Source fields) into ``sources``."""
     insert = dialect_insert(session)
     for src in sources:
-        values = {
+        values = fit_row(SourceRow, {
             "key": src.key,
             "name": src.name,
             "site_name": src.site_name or src.name,
@@ -90,7 +91,7 @@ def sync_sources(session: Session, sources: Iterable[Any], now: datetime) -> Non
             "domains": list(src.domains),
             "entry_points": list(src.entry_points),
             "updated_at": now,
-        }
+        }, src.key)
         stmt = insert(SourceRow.__table__).values(**values)
         session.execute(
             stmt.on_conflict_do_update(
@@ -130,21 +131,21 @@ def store_article(
     ``ArticleVersion``; an article marked removed that is seen again is no
     longer removed.
     """
-    values = {k: fields.get(k) for k in _ARTICLE_COLUMNS}
-    values["url"] = normalise_url(values["url"])
+    url = normalise_url(fields["url"])
+    # The row as the columns hold it (storage/bounds.py); lookups and
+    # article_urls take the whole URL, and fit its key themselves.
+    values = fit_row(Article, {**{k: fields.get(k) for k in _ARTICLE_COLUMNS}, "url": url}, url)
     digest = content_hash(values["title"], values["body"])
-    redirected = requested_url if requested_url and not same_key(requested_url,
-                                                                  values["url"]) else None
-    canonical = canonical_alias(session, values["source"], values["canonical_url"],
-                                 values["url"])
-    own = article_at(session, values["url"], URL_KINDS)
+    redirected = requested_url if requested_url and not same_key(requested_url, url) else None
+    canonical = canonical_alias(session, values["source"], fields.get("canonical_url"), url)
+    own = article_at(session, url, URL_KINDS)
     existing = own[0] if own is not None else (
-        legacy_article(session, values["url"])
+        legacy_article(session, url)
         or find_elsewhere(session, values, digest, redirected=redirected, canonical=canonical))
     if existing is None:
         article_id = _insert_article(session, values, digest, seen_at)
         if article_id is not None:
-            owner = record_url(session, values["url"], article_id, "fetched", seen_at)
+            owner = record_url(session, url, article_id, "fetched", seen_at)
             if owner == article_id:
                 record_aliases(session, article_id, redirected, canonical, seen_at)
                 return Outcome.NEW, article_id
@@ -159,7 +160,7 @@ def store_article(
     assert existing is not None
     if own is None or own[1] != "fetched":
         # (Found at its own URL, fetched there before: nothing to record.)
-        note_url(session, values["url"], existing.id, "fetched", seen_at)
+        note_url(session, url, existing.id, "fetched", seen_at)
     record_aliases(session, existing.id, redirected, canonical, seen_at)
     previously_seen = existing.last_seen_at
     existing.last_seen_at = max(previously_seen, seen_at)

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.archive import content_hash
+from storage.bounds import fit_row
 from storage.dialects import dialect_insert
 from storage.models import Article, BoilerplateLine
 
@@ -30,8 +31,8 @@ def record_lines(session: Session, source: str, lines: Mapping[str, str], seen_a
         set_={"pages": BoilerplateLine.pages + 1, "last_seen_at": stmt.excluded.last_seen_at},
     )
     session.execute(stmt, [
-        {"source": source, "line_key": key, "text": text, "pages": 1,
-         "first_seen_at": seen_at, "last_seen_at": seen_at}
+        fit_row(BoilerplateLine, {"source": source, "line_key": key, "text": text, "pages": 1,
+                                  "first_seen_at": seen_at, "last_seen_at": seen_at}, source)
         for key, text in lines.items()
     ])
 

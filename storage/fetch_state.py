@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.bounds import fit_row
 from storage.dialects import dialect_insert
 from storage.models import Article, FetchState
 from storage.urls import normalise_url
@@ -69,14 +70,14 @@ def record_fetch(
     last_modified: str | None = None,
 ) -> None:
     """Insert or replace the record of ``url``'s latest fetch."""
-    values = {
+    values = fit_row(FetchState, {
         "url": normalise_url(url),
         "source": source,
         "etag": _fits(etag, _MAX_ETAG),
         "last_modified": _fits(last_modified, _MAX_LAST_MODIFIED),
         "fetched_at": fetched_at,
         "status": status,
-    }
+    }, url)
     stmt = dialect_insert(session)(FetchState.__table__).values(**values)
     session.execute(
         stmt.on_conflict_do_update(

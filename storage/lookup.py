@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
+from storage.bounds import fit_key, fit_row
 from storage.dialects import insert_for
 from storage.models import Article, ArticleUrl, SourceRow
-from storage.urls import is_site_root, spellings, url_key
+from storage.urls import is_site_root, other_scheme, spellings, url_key
 
 URL_KINDS = ("fetched", "redirect", "canonical")
 # Where the article itself was served: its own URL, or a link that
@@ -31,6 +32,12 @@ def same_key(a: str, b: str) -> bool:
     return url_key(a) == url_key(b)
 
 
+def stored_key(url: str) -> str:
+    """The URL's key as ``article_urls`` holds it: a key longer than the
+    column is cut with a digest of the whole (storage/bounds.py)."""
+    return fit_key(ArticleUrl.__table__.c.url, url_key(url))
+
+
 def find_article(
     session: Session, url: str, *, kinds: Iterable[str] = URL_KINDS
 ) -> Article | None:
@@ -38,15 +45,25 @@ def find_article(
 
     Through ``article_urls`` by key; then, for rows archived before that
     table existed (whose ``url`` is the spelling of their first fetch), by
-    every spelling that has the same key.
+    every spelling that has the same key; then the same under the other
+    scheme. A key keeps its scheme (it is shown as a URL the article lived
+    at, and an https key for a page only ever served over http would be a
+    URL that never answered), but http and https of one address are one
+    page to whoever looks it up.
     """
-    found = article_at(session, url, kinds)
-    return found[0] if found is not None else legacy_article(session, url)
+    for spelling in (url, other_scheme(url)):
+        if spelling is None:
+            continue
+        found = article_at(session, spelling, kinds)
+        article = found[0] if found is not None else legacy_article(session, spelling)
+        if article is not None:
+            return article
+    return None
 
 
 def article_at(session: Session, url: str, kinds: Iterable[str]) -> tuple[Article, str] | None:
     """The article whose ``article_urls`` hold the URL's key, and the kind of that row."""
-    row = session.execute(_ARTICLE_AT, {"url": url_key(url), "kinds": list(kinds)}).first()
+    row = session.execute(_ARTICLE_AT, {"url": stored_key(url), "kinds": list(kinds)}).first()
     return (row[0], row[1]) if row is not None else None
 
 
@@ -124,7 +141,7 @@ def _article_of_canonical(
     session: Session, canonical: str, values: Mapping[str, Any], digest: str
 ) -> Article | None:
     rows: Sequence[tuple[Article, str]] = session.execute(
-        _ARTICLES_AT_CANONICAL, {"url": url_key(canonical)}).all()
+        _ARTICLES_AT_CANONICAL, {"url": stored_key(canonical)}).all()
     if not rows and has_legacy_rows(session):
         legacy = session.scalars(select(Article).where(Article.url.in_(spellings(canonical))))
         rows = [(article, "fetched") for article in legacy]
@@ -190,15 +207,15 @@ def record_url(session: Session, url: str, article_id: int, kind: str,
     and later fetched is a URL the article was served at.
     """
     note_url(session, url, article_id, kind, seen_at)
-    return session.execute(_URL_OWNER, {"url": url_key(url)}).scalar_one()
+    return session.execute(_URL_OWNER, {"url": stored_key(url)}).scalar_one()
 
 
 def note_url(session: Session, url: str, article_id: int, kind: str,
               seen_at: datetime) -> None:
     """``record_url`` for a caller that does not ask who holds the key."""
     session.execute(_record_url_statement(session.get_bind().dialect.name, kind),
-                    {"url": url_key(url), "article_id": article_id, "kind": kind,
-                     "first_seen_at": seen_at})
+                    fit_row(ArticleUrl, {"url": url_key(url), "article_id": article_id,
+                                         "kind": kind, "first_seen_at": seen_at}, url))
 
 
 _URL_OWNER = select(ArticleUrl.article_id).where(ArticleUrl.url == bindparam("url"))

@@ -16,6 +16,7 @@ from statistics import median
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.bounds import clean_text
 from storage.models import Article, CrawlRun
 
 # A body shorter than this counts against coverage: a caption or a teaser
@@ -106,7 +107,9 @@ def end_run(session: Session, run_id: int, *, status: str, finished_at: datetime
         run.finish_reason = reason or run.finish_reason or status
         run.finished_at = run.finished_at or finished_at
     if log_tail is not None and run.status != "finished":
-        run.log_tail = log_tail
+        # A crawl's log may hold anything a site sent (a NUL byte stops a
+        # PostgreSQL write): cleaned like every other text.
+        run.log_tail = clean_text(log_tail)
 
 
 def run_coverage(session: Session, source: str, since: datetime,

@@ -12,13 +12,17 @@ The enrichment arrives as an object with the fields of
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage.bounds import fit_row, width
 from storage.models import Article, Mention, Quote, Speaker, TranslationKey, Turn
 
+logger = logging.getLogger(__name__)
 _ROW_TABLES = (Speaker, Quote, Mention, Turn, TranslationKey)
 # Built once, on the table: run for every new article of a crawl or import.
 _ARTICLES = Article.__table__
@@ -31,29 +35,35 @@ def store_enrichment(session: Session, article_id: int, enrichment: Any, enriche
                      *, new: bool = False) -> None:
     """Replace the article's enrichment with ``enrichment``; ``new``: the
     row was inserted in this transaction and has none to replace."""
+    row = f"article {article_id}"
+    fields = fit_row(Article, {"statement_type": enrichment.statement_type,
+                               "document_number": enrichment.document_number}, row)
     session.execute(_SET_ENRICHMENT, {
-        "article_id": article_id, "new_type": enrichment.statement_type,
-        "new_number": _fit(enrichment.document_number, 64), "new_hash": enricher_hash})
+        "article_id": article_id, "new_type": fields["statement_type"],
+        "new_number": fields["document_number"], "new_hash": enricher_hash})
     if not new:
         for table in _ROW_TABLES:
             session.execute(delete(table).where(table.article_id == article_id))
     rows: list[tuple[type, list[dict[str, Any]]]] = [
-        (Speaker, [{"position": n, "name": _fit(s.name, 200), "role": _fit(s.role, 100),
-                    "country": s.country} for n, s in enumerate(enrichment.speakers)]),
-        (Quote, [{"position": n, "speaker": _fit(q.speaker, 200), "text": q.text,
-                  "offset": q.position} for n, q in enumerate(enrichment.quotes)]),
+        (Speaker, [{"position": n, "name": s.name, "role": s.role, "country": s.country}
+                   for n, s in enumerate(enrichment.speakers)]),
+        (Quote, [{"position": n, "speaker": q.speaker, "text": q.text, "offset": q.position}
+                 for n, q in enumerate(enrichment.quotes)]),
         (Mention, [{"country": m.code, "count": m.count} for m in enrichment.countries]),
-        (Turn, [{"position": t.index, "kind": t.kind, "speaker": _fit(t.speaker, 200),
-                 "outlet": _fit(t.outlet, 200), "text": t.text} for t in enrichment.turns]),
-        # A key twice in one text would break the primary key; a key longer
-        # than the column (an hreflang link of a few kB) identifies nothing
-        # worth failing the article's write for on PostgreSQL.
-        (TranslationKey, [{"key": key} for key in dict.fromkeys(enrichment.translation_keys)
-                          if len(key) <= 2048]),
+        (Turn, [{"position": t.index, "kind": t.kind, "speaker": t.speaker, "outlet": t.outlet,
+                 "text": t.text} for t in enrichment.turns]),
+        # A key twice in one text would break the primary key.
+        (TranslationKey, [{"key": key} for key in _keys(enrichment.translation_keys, row)]),
     ]
+    # Names, roles and outlets that long are parsing accidents, not data:
+    # cut to their columns, with a note (storage/bounds.py).
     for table, values in rows:
-        if values:
-            session.execute(insert(table.__table__), [{"article_id": article_id, **v} for v in values])
+        unique: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for fitted in (fit_row(table, {"article_id": article_id, **v}, row) for v in values):
+            # (Two keys that differed only by a NUL byte are one now.)
+            unique.setdefault(tuple(fitted[c.name] for c in table.__table__.primary_key), fitted)
+        if unique:
+            session.execute(insert(table.__table__), list(unique.values()))
 
 
 def statement_details(session: Session, article_id: int) -> dict[str, Any]:
@@ -91,8 +101,14 @@ def statement_details(session: Session, article_id: int) -> dict[str, Any]:
     }
 
 
-
-def _fit(value: str | None, length: int) -> str | None:
-    """Text cut to its column's length: PostgreSQL refuses longer values,
-    and a name or an outlet that long is a parsing accident, not data."""
-    return value if value is None or len(value) <= length else value[:length]
+def _keys(keys: Iterable[str], row: str) -> list[str]:
+    """The translation keys that fit their column. A longer one (an
+    hreflang link of kilobytes) is left out with a note rather than cut:
+    it links nothing worth a key that is no longer the link."""
+    size = width(TranslationKey.__table__.c.key) or 0
+    unique = list(dict.fromkeys(keys))
+    kept = [key for key in unique if len(key) <= size]
+    if len(kept) < len(unique):
+        logger.warning("translation_keys.key of %s: %d key(s) over %d characters left out",
+                       row, len(unique) - len(kept), size)
+    return kept

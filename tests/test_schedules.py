@@ -82,7 +82,7 @@ def env(tmp_path: Path, site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str
 
 
 def loopback(env: dict[str, str]):  # type: ignore[no-untyped-def]
-    return load_sources(env["DEMARCHE_SOURCES"])["loopback_news"]
+    return load_sources(env["DEMARCHE_SOURCES"], allow_private_addresses=True)["loopback_news"]
 
 
 def runs(env: dict[str, str]) -> list[tuple]:
@@ -281,7 +281,7 @@ def test_overlapping_run_is_skipped_and_logged(tmp_path: Path, site: Site, env: 
                                                caplog: pytest.LogCaptureFixture):
     build_site(site, delay=3)  # each crawl takes several seconds
     timetable = load_timetable(write_timetable(tmp_path / "t.toml", "* * * * * *"),
-                               load_sources(env["DEMARCHE_SOURCES"]))
+                               load_sources(env["DEMARCHE_SOURCES"], allow_private_addresses=True))
     skipped: list[str] = []
     scheduler = create_scheduler(timetable, {"loopback_news": "127.0.0.1"},
                                  env["DEMARCHE_ARCHIVE_URL"], env["DEMARCHE_SOURCES"],
@@ -312,7 +312,7 @@ def test_missed_run_is_caught_up_once_after_a_restart(tmp_path: Path, site: Site
     second = first + timedelta(seconds=1)
     cron = (f"{first.second},{second.second} {first.minute},{second.minute} "
             f"{first.hour},{second.hour} {first.day} {first.month} *")
-    registry = load_sources(env["DEMARCHE_SOURCES"])
+    registry = load_sources(env["DEMARCHE_SOURCES"], allow_private_addresses=True)
     timetable = load_timetable(write_timetable(tmp_path / "t.toml", cron), registry)
     domains = {"loopback_news": "127.0.0.1"}
 
@@ -360,7 +360,9 @@ def test_status_reports_health_from_the_ledger(tmp_path: Path, site: Site, env: 
                          env={**os.environ, **env}, capture_output=True, text=True,
                          check=True).stdout
     assert failing.status == "failed", out
-    assert "failing (1 failed run in a row)" in out
+    # With the reason (issue 14, point 12): every page a 404.
+    assert "failing (1 failed run in a row: nothing fetched: HTTP 404" in " ".join(out.split())
+    assert failing.why.startswith("nothing fetched: HTTP 404"), failing.why
     coverage = json.loads(sqlite3.connect(env["DEMARCHE_ARCHIVE_URL"].removeprefix("sqlite:///"))
                           .execute("SELECT coverage FROM crawl_runs WHERE id = 1").fetchone()[0])
     assert coverage == {"pages": 2, "date": 1.0, "title": 1.0, "body": 0.0}

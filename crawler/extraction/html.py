@@ -30,7 +30,7 @@ from trafilatura.settings import set_date_params
 from crawler.extraction.body import main_text
 from crawler.extraction.clean import link_key
 from crawler.extraction.dates import date_in_markup
-from crawler.extraction.decode import decode_html
+from crawler.extraction.decode import decode_html, looks_binary
 from crawler.extraction.draft import Draft, Rejected
 from crawler.extraction.jsonld import article_body, jsonld_nodes
 from crawler.extraction.metadata import choose_title
@@ -40,6 +40,11 @@ from storage.urls import normalise_url
 # seconds and the page is almost surely a dump, not an article.
 MAX_HTML_CHARS = 8_000_000
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Control characters a page may carry by accident (a title pasted from a
+# word processor), which lxml keeps in the tree but refuses when
+# trafilatura copies them into new elements: the whole extraction failed.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
+_VERTICAL_SPACE = re.compile("[\x0b\x0c]")
 
 
 def looks_like_html(content_type: str | None, body: bytes) -> bool:
@@ -159,8 +164,12 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     decoded = decode_html(body, content_type)
     if len(decoded.text) > MAX_HTML_CHARS:
         return Rejected("too_large", f"{len(decoded.text):,} characters of HTML")
+    if looks_binary(decoded.text):
+        # An image, an archive or a document served as text/html.
+        return Rejected("not_html", "binary content, not text")
+    text = _VERTICAL_SPACE.sub(" ", _CONTROL.sub("", decoded.text))
     try:
-        tree = lxml_html.document_fromstring(decoded.text)
+        tree = lxml_html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:
         return Rejected("malformed", f"no HTML document could be parsed: {exc}")
     # Read what the tree says before the extractors prune their copies.

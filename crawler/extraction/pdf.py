@@ -14,7 +14,7 @@ from datetime import datetime
 from io import BytesIO
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import LimitReachedError, PdfReadError
 
 from crawler.extraction.draft import Draft, Rejected
 
@@ -72,6 +72,10 @@ def read_pdf(body: bytes) -> Draft | Rejected:
         pages = reader.pages[:MAX_PAGES]
         text = "\n\n".join(page.extract_text() or "" for page in pages)
         info = reader.metadata
+    except LimitReachedError as exc:
+        # pypdf's own bound on what a stream may inflate to (75 MB): a
+        # decompression bomb, or a document far beyond a statement.
+        return Rejected("too_costly", f"PDF past pypdf's limits: {exc}")
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         return Rejected("malformed", f"unreadable PDF: {exc}")
     title = (info.title or "").strip() if info else ""

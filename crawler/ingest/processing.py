@@ -72,14 +72,20 @@ def enrich_statement(statement: Statement, source: Any, html: str | None = None)
 
 def process_page(page: FetchedPage, source: Any = None) -> Statement | Rejected:
     """Extract, and read the page's markup for enrichment; a page without
-    an article comes back Rejected. ``source`` is a registry row, or an
+    an article, or one that exhausts its memory budget, comes back Rejected. ``source`` is a registry row, or an
     imported site's row (extracted without registry rules)."""
     from crawler.sources import Source
 
-    result = extract_statement(page, source if isinstance(source, Source) else None)
-    if isinstance(result, Rejected):
-        return result
-    # Only tags are read from the markup (links, blockquotes, a number):
-    # ASCII-compatible in any charset a ministry uses.
-    html = page.body.decode("utf-8", errors="replace")
-    return dataclasses.replace(result, markup=read_markup(html, result.url))
+    try:
+        result = extract_statement(page, source if isinstance(source, Source) else None)
+        if isinstance(result, Rejected):
+            return result
+        # Only tags are read from the markup (links, blockquotes, a number):
+        # ASCII-compatible in any charset a ministry uses.
+        html = page.body.decode("utf-8", errors="replace")
+        return dataclasses.replace(result, markup=read_markup(html, result.url))
+    except MemoryError:
+        # In a bounded worker (crawler/ingest/workers.py) this is the
+        # page's memory budget running out: a fact about the page, not a
+        # crash, and it is kept like any other lasting rejection.
+        return Rejected("too_costly", "its extraction ran out of its memory budget")

@@ -7,6 +7,12 @@ each page to a process pool sized to the machine's cores and awaits the
 result. The pool uses the ``spawn`` start method: forking a process that runs
 a reactor and threads copies locks in unknown states.
 
+Each page's extraction is bounded in time and memory
+(``crawler.ingest.workers.BoundedPool``, DEMARCHE_PAGE_SECONDS and
+DEMARCHE_PAGE_MEMORY_MB): a page past them is rejected as ``too_costly``,
+for good, and the run goes on. A shutdown (SIGTERM, Ctrl-C) does not wait
+for pages in the pool: they are dropped, to be fetched again next run.
+
 A statement leaves with the ``Fetch`` of its response, for the archive to
 record with it. A page rejected for a lasting reason is dropped with its
 ``Fetch`` too (``PageRejected.fetch``), which the archive records so that
@@ -18,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC
 from typing import Any, Self
@@ -27,23 +33,26 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.extraction.draft import Rejected
-from crawler.ingest.processing import process_page
-from crawler.ingest.workers import worker_pool
+from crawler.ingest.processing import load_rules, process_page
+from crawler.ingest.workers import BoundedPool, PageBounds, TooCostly, WorkerDied
 from crawler.items import Fetch, FetchedPage, Statement
 
 logger = logging.getLogger(__name__)
 
 # Rejections that describe the page itself: its type (not HTML, an
 # encrypted PDF), its structure (no main text, a caption, unparseable,
-# oversized). They do not change by themselves, and an edit is caught like
+# oversized, too costly to extract). They do not change by themselves, and an edit is caught like
 # any other: a sitemap or feed signal, or the revisit of a young page (a
 # stub completed on its first day). An empty body (``empty``) or a 200
 # error page (``error_page``) is what a struggling server answers for a
 # while: those pages are asked for again next run, like pages dropped for
 # this run's ``since`` (``too_old``) or for an extraction crash.
 LASTING_REJECTIONS = frozenset(
-    {"not_html", "not_article", "no_article", "too_short", "malformed", "too_large"}
+    {"not_html", "not_article", "no_article", "too_short", "malformed", "too_large",
+     "too_costly"}
 )
+# How often a page waiting on its worker checks whether the crawl is shutting down.
+_SHUTDOWN_POLL_SECONDS = 0.5
 
 
 class PageRejected(DropItem):
@@ -58,61 +67,82 @@ class PageRejected(DropItem):
 class ExtractionPool:
     """One process pool per crawling process, shared by its crawlers."""
 
-    _executor: ProcessPoolExecutor | None = None
+    _executor: BoundedPool | None = None
     _users = 0
 
+    @staticmethod
+    def _new(workers: int, bounds: PageBounds) -> BoundedPool:
+        return BoundedPool(workers, bounds, start="spawn", warm=load_rules)
+
     @classmethod
-    def acquire(cls, workers: int) -> ProcessPoolExecutor:
+    def acquire(cls, workers: int, bounds: PageBounds) -> BoundedPool:
         if cls._executor is None:
-            cls._executor = worker_pool(workers, start="spawn")
+            cls._executor = cls._new(workers, bounds)
         cls._users += 1
         return cls._executor
 
     @classmethod
-    def replace_broken(cls, workers: int) -> ProcessPoolExecutor:
+    def replace_broken(cls, workers: int, bounds: PageBounds) -> BoundedPool:
         if cls._executor is not None:
             cls._executor.shutdown(wait=False, cancel_futures=True)
-        cls._executor = worker_pool(workers, start="spawn")
+        cls._executor = cls._new(workers, bounds)
         return cls._executor
 
     @classmethod
     def release(cls) -> None:
         cls._users -= 1
         if cls._users <= 0 and cls._executor is not None:
-            cls._executor.shutdown(wait=True)
+            # Every page is answered by now (or dropped by a shutdown).
+            cls._executor.shutdown(wait=True, cancel_futures=True)
             cls._executor = None
             cls._users = 0
 
 
 class ExtractionPipeline:
-    def __init__(self, crawler: Crawler, workers: int) -> None:
+    def __init__(self, crawler: Crawler, workers: int, bounds: PageBounds) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
+        self.bounds = bounds
+        self.pool: BoundedPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         workers = crawler.settings.getint("DEMARCHE_EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(crawler, workers)
+        return cls(crawler, workers, PageBounds.from_settings(crawler.settings))
 
     def open_spider(self) -> None:
-        self.pool = ExtractionPool.acquire(self.workers)
+        self.pool = ExtractionPool.acquire(self.workers, self.bounds)
 
     def close_spider(self) -> None:
         ExtractionPool.release()
 
+    async def _answer(self, future: Future, page: FetchedPage) -> Statement | Rejected:
+        """The worker's answer; a shutdown stops waiting, and the worker."""
+        waiting = asyncio.wrap_future(future)
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=_SHUTDOWN_POLL_SECONDS)
+            if done:
+                return waiting.result()
+            if not self.crawler.crawling:  # Crawler.stop: SIGTERM, SIGINT
+                waiting.cancel()
+                raise DropItem(f"shutting down, not extracted: {page.url}", log_level="INFO")
+
     async def _run(self, page: FetchedPage, source: Any) -> Statement | Rejected:
         assert self.pool is not None
         try:
-            return await asyncio.wrap_future(self.pool.submit(process_page, page, source))
-        except BrokenProcessPool:
-            # A worker died (out of memory, a crash in lxml): count it, start
-            # a fresh pool, and give the page one more chance.
-            self.stats.inc_value("extract/worker_crash")
-            logger.error("Extraction worker died on %s; restarting the pool", page.url)
-            self.pool = ExtractionPool.replace_broken(self.workers)
-            return await asyncio.wrap_future(self.pool.submit(process_page, page, source))
+            try:
+                return await self._answer(self.pool.submit(process_page, page, source), page)
+            except (BrokenProcessPool, WorkerDied) as exc:
+                # A worker died (a crash in lxml, the OOM killer): count it,
+                # and give the page one more chance in a fresh worker.
+                self.stats.inc_value("extract/worker_crash")
+                logger.error("Extraction worker died on %s (%s); trying once more", page.url, exc)
+                if isinstance(exc, BrokenProcessPool):
+                    self.pool = ExtractionPool.replace_broken(self.workers, self.bounds)
+                return await self._answer(self.pool.submit(process_page, page, source), page)
+        except TooCostly as exc:
+            return Rejected("too_costly", str(exc))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, FetchedPage):
@@ -121,12 +151,16 @@ class ExtractionPipeline:
         source = getattr(spider, "source", None)
         try:
             result = await self._run(item, source)
+        except DropItem:
+            raise
         except Exception as exc:
             self.stats.inc_value("extract/error")
             logger.error("Extraction failed on %s: %r", item.url, exc)
             raise DropItem(f"extraction failed on {item.url}: {exc!r}", log_level="ERROR") from exc
         if isinstance(result, Rejected):
             self.stats.inc_value(f"extract/rejected/{result.reason}")
+            if result.reason == "too_costly":  # worth an operator's look, once
+                logger.warning("Not extracting %s again: %s", item.url, result.detail)
             lasting = result.reason in LASTING_REJECTIONS
             raise PageRejected(f"not archived, {result}: {item.url}",
                                fetch=item.fetch() if lasting else None)

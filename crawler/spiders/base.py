@@ -24,12 +24,16 @@ its article keeps the old URL as an alias. Replayed runs check nothing.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 from typing import Any, ClassVar, Self
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from sqlalchemy.orm import Session
 
@@ -42,6 +46,14 @@ from storage.engine import open_archive
 from storage.fetch_state import FetchRecord, known_fetches
 from storage.lookup import archived_url_keys
 from storage.urls import is_site_root, normalise_url, same_page, url_key
+
+# Article requests a sitemap or a feed hands the scheduler at a time (the
+# DEMARCHE_DRAIN_BATCH setting); the rest wait, unread, until the crawl has
+# drained these. Scrapy takes every request a callback yields at once: a
+# sitemap of a million URLs queued a million requests (3.5 GB). 500 keeps a
+# polite crawl (2 requests at a time per site) busy for minutes between two
+# refills, which wait for Scrapy's idle check (every 5 s).
+DRAIN_BATCH = 500
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -73,6 +85,9 @@ class SourceSpider(scrapy.Spider):
         # a redirect away there is a takedown. Read when the spider opens.
         self.archived_urls: set[str] = set()
         self._entry_keys = {url_key(u) for u in self.source.entry_points}
+        # Requests not yet handed to the scheduler (``drain``).
+        self._backlog: deque[Iterator[scrapy.Request]] = deque()
+        self.drain_batch = DRAIN_BATCH
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -85,6 +100,8 @@ class SourceSpider(scrapy.Spider):
         # A replayed run answers from a recording, which says nothing about
         # what the site serves now, and costs the site nothing to read again.
         replay = settings.getlist("DEMARCHE_REPLAY")
+        spider.drain_batch = settings.getint("DEMARCHE_DRAIN_BATCH", DRAIN_BATCH)
+        crawler.signals.connect(spider.refill, signal=signals.spider_idle)
         if settings.get("DEMARCHE_ARCHIVE_URL") and not replay:
             if not spider.args.refetch:
                 crawler.signals.connect(spider.load_fetch_records, signal=signals.spider_opened)
@@ -100,6 +117,26 @@ class SourceSpider(scrapy.Spider):
     def load_archived_urls(self) -> None:
         with Session(open_archive(self.settings.get("DEMARCHE_ARCHIVE_URL"))) as session:
             self.archived_urls = archived_url_keys(session, self.source.key)
+
+    def drain(self, requests: Iterable[scrapy.Request]) -> Iterator[scrapy.Request]:
+        """The first ``drain_batch`` requests now; the rest, still unread,
+        when the crawl runs out of work (``refill``)."""
+        requests = iter(requests)
+        yield from islice(requests, self.drain_batch)
+        self._backlog.append(requests)
+
+    def refill(self) -> None:
+        """On ``spider_idle``: the next batch of waiting requests, if any."""
+        handed = 0
+        while self._backlog and handed < self.drain_batch:
+            for request in islice(self._backlog[0], self.drain_batch - handed):
+                self.crawler.engine.crawl(request)
+                handed += 1
+            if handed < self.drain_batch:
+                self._backlog.popleft()  # it gave fewer than asked: exhausted
+        if handed:
+            self.crawler.stats.inc_value("crawl/refills")
+            raise DontCloseSpider
 
     @property
     def since(self) -> date | None:

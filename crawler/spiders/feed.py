@@ -10,6 +10,7 @@ fetched before it is fetched again.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import feedparser
@@ -51,7 +52,10 @@ class FeedSpider(SourceSpider):
             )
             return
         self.crawler.stats.inc_value("feed/entries", len(feed.entries))
-        for entry in feed.entries:
+        yield from self.drain(self._requests(response, feed.entries))
+
+    def _requests(self, response: Response, entries: list) -> Iterator[scrapy.Request]:  # type: ignore[type-arg]
+        for entry in entries:
             link = response.urljoin(entry.get("link") or "")
             if not self.source.is_article_url(link):
                 self.crawler.stats.inc_value("feed/skipped_links")

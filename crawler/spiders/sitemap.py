@@ -14,6 +14,7 @@ published after its last change.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -29,7 +30,10 @@ from crawler.spiders.base import SourceSpider
 
 # A sitemap may be 50 MB uncompressed (sitemaps.org); more is a mistake.
 MAX_SITEMAP_BYTES = 60 * 1024 * 1024
-_PARSER = etree.XMLParser(recover=True, remove_comments=True, resolve_entities=False, huge_tree=True)
+# Entity expansion off (no XML bombs, no external files), comments dropped,
+# damaged files read as far as they go.
+_PARSE_OPTIONS = {"recover": True, "remove_comments": True, "resolve_entities": False,
+                  "huge_tree": True, "no_network": True}
 
 
 def _text(node: etree._Element, path: str) -> str | None:
@@ -38,21 +42,37 @@ def _text(node: etree._Element, path: str) -> str | None:
 
 
 def sitemap_entries(body: bytes) -> tuple[str, Iterator[dict[str, str | None]]]:
-    """The sitemap's type (``sitemapindex`` or ``urlset``) and its entries."""
-    root = etree.fromstring(body, parser=_PARSER)
-    if root is None:
+    """The sitemap's type (``sitemapindex`` or ``urlset``) and its entries,
+    read as they are asked for: each entry's element is dropped once read,
+    so a sitemap of a million URLs never becomes a tree of a million
+    elements (the spider drains the entries as the crawl goes)."""
+    events = etree.iterparse(io.BytesIO(body), events=("start", "end"), **_PARSE_OPTIONS)
+    try:
+        _, root = next(events)
+    except (StopIteration, etree.XMLSyntaxError):
+        return "invalid", iter(())
+    if not isinstance(root.tag, str):
         return "invalid", iter(())
     kind = etree.QName(root).localname
     child = "sitemap" if kind == "sitemapindex" else "url"
 
     def entries() -> Iterator[dict[str, str | None]]:
-        for node in root.iterchildren(f"{{*}}{child}"):
-            yield {
-                "loc": _text(node, "{*}loc"),
-                "lastmod": _text(node, "{*}lastmod"),
-                "published": _text(node, "{*}news/{*}publication_date"),
-                "title": _text(node, "{*}news/{*}title"),
-            }
+        try:
+            for event, node in events:
+                if (event != "end" or node.getparent() is not root
+                        or not isinstance(node.tag, str) or etree.QName(node).localname != child):
+                    continue
+                yield {
+                    "loc": _text(node, "{*}loc"),
+                    "lastmod": _text(node, "{*}lastmod"),
+                    "published": _text(node, "{*}news/{*}publication_date"),
+                    "title": _text(node, "{*}news/{*}title"),
+                }
+                node.clear()
+                while node.getprevious() is not None:
+                    del root[0]
+        except etree.XMLSyntaxError:
+            return  # damage past what recovery reads: the entries before it stand
 
     return kind, entries()
 
@@ -95,6 +115,12 @@ class SitemapSpider(SourceSpider):
             self.logger.warning("Not a sitemap: %s", response.url)
             return
         self.crawler.stats.inc_value(f"sitemap/{kind}")
+        # Article requests go to the scheduler a batch at a time, as the
+        # crawl drains them (SourceSpider.drain).
+        yield from self.drain(self._requests(response, kind, entries))
+
+    def _requests(self, response: Response, kind: str,
+                  entries: Iterator[dict[str, str | None]]) -> Iterator[scrapy.Request]:
         follow = re.compile(self.source.sitemap_follow) if self.source.sitemap_follow else None
         for entry in entries:
             loc = entry["loc"]
