@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-search report-screenshot clean
+.PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-search bench-sitemap report-screenshot clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
@@ -54,6 +54,11 @@ bench-import: $(STAMP)
 # statements in a temporary SQLite archive (about two minutes).
 bench-search: $(STAMP)
 	$(BIN)/python -m benchmarks.search
+
+# The peak memory of a crawl against its sitemap's size: 10,000, 100,000
+# and 1,000,000 URLs (about a minute).
+bench-sitemap: $(STAMP)
+	$(BIN)/python -m benchmarks.sitemap_memory
 
 # The demo's report as headless Chromium draws it: docs/report.png.
 REPORT_DEMO := build/report-demo
