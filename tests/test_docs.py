@@ -50,3 +50,24 @@ def test_readme_example_queries_run(tmp_path):
         assert result.columns
     per_day = run_readonly(f"sqlite:///{archive}", queries[1])
     assert sum(row[2] for row in per_day.rows) == 9
+
+
+def test_every_defence_in_the_security_page_names_a_test_that_exists():
+    """docs/security.md lists each defence with its test: the names must
+    not drift from the tests."""
+    page = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    checked = 0
+    current = None
+    for token in re.findall(r"`([^`]+)`", page):
+        named = re.match(r"(?:tests/)?(test_\w+\.py)(?:::(\w+))?", token)
+        if named:
+            current, name = named.group(1), named.group(2)
+        elif token.startswith("::") and current:
+            name = token[2:]
+        else:
+            continue
+        source = (ROOT / "tests" / current).read_text(encoding="utf-8")
+        if name:
+            assert f"def {name}(" in source, f"{current}::{name}"
+            checked += 1
+    assert checked >= 20
