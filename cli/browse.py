@@ -16,15 +16,15 @@ from storage.engine import describe
 
 
 def cmd_browse(opts: argparse.Namespace) -> int:
-    from reading.browse import has_pending_wal, serve, sqlite_archive
+    from reading.browse import can_be_immutable, serve, sqlite_archive
 
     url = opts.archive or project_settings().get("DEMARCHE_ARCHIVE_URL")
     path = sqlite_archive(url)  # a PostgreSQL archive is refused with a message
     search_archive(url).dispose()  # at the current schema: the statements view
-    # A crawl writing now leaves its pages in the WAL, which an immutable
-    # reader would ignore (and the file would change under it).
-    immutable = not has_pending_wal(path)
-    mode = "immutable" if immutable else "read-only, live: a crawl is writing"
+    # Immutable only when nothing may write the file: a crawl that starts
+    # later would change pages under an immutable reader ("malformed").
+    immutable = can_be_immutable(path)
+    mode = "immutable: nothing writes it" if immutable else "read-only, live"
     print(f"serving {path} ({mode}) at http://{opts.host}:{opts.port}/ ; Ctrl-C stops",
           file=sys.stderr)
     serve(path, opts.host, opts.port, immutable=immutable)
@@ -34,12 +34,22 @@ def cmd_browse(opts: argparse.Namespace) -> int:
 def cmd_report(opts: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
-    from reading.report import gather, screenshot, write_report
+    from reading.report import (
+        ReportPathError,
+        check_report_folder,
+        gather,
+        screenshot,
+        write_report,
+    )
 
     settings = project_settings()
     url = opts.archive or settings.get("DEMARCHE_ARCHIVE_URL")
     sources = registry_of(settings)
     quiet = {key: s.quiet_after for key, s in sources.items()}
+    try:
+        check_report_folder(opts.out)  # before the archive is read
+    except ReportPathError as exc:
+        raise ArgumentError(str(exc)) from None
     with Session(search_archive(url)) as session:
         report = gather(session, quiet, datetime.now(UTC), describe(url))
     page = write_report(report, opts.out)
@@ -47,7 +57,7 @@ def cmd_report(opts: argparse.Namespace) -> int:
     if opts.screenshot:
         try:
             print(f"screenshot -> {screenshot(page, opts.screenshot)}")
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, ReportPathError) as exc:
             raise ArgumentError(str(exc)) from None
     return 0
 
@@ -61,7 +71,7 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
 
     report = sub.add_parser("report", help="write a static HTML report with charts")
     report.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="folder for index.html")
+                        help="folder for index.html (made if missing; its parent must exist)")
     report.add_argument("--archive", metavar="URL", help="archive URL (default: the setting)")
     report.add_argument("--screenshot", type=Path, metavar="FILE.png",
                         help="also save the report as headless Chromium draws it")

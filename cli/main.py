@@ -1,7 +1,7 @@
 """The ``demarche`` command's parser and entry point.
 
     demarche crawl KEY [KEY ...] [--all] [-a since=YYYY-MM-DD] [-a max_articles=N]
-    demarche sql "SELECT ..." [--format table|csv|json]
+    demarche sql "SELECT ..." [--format table|csv|json] [--limit N] [--timeout SECONDS]
     demarche sources
     demarche extract DIR --out FILE.jsonl [--workers N]
     demarche status
@@ -13,8 +13,8 @@
                     [--limit N] [--format table|json|csv]
     demarche show URL|ID [--format text|json]
     demarche trend "QUERY" [--by day|week|month] [--source S | --per-source] [--since D] [--until D]
-    demarche export --format jsonl|csv|parquet --out FILE [--source S] [--since D] [--until D]
-                    [--query Q]
+    demarche export --format jsonl|csv|parquet --out FILE [--force] [--source S] [--since D]
+                    [--until D] [--query Q]
     demarche browse [--archive URL] [--host H] [--port P]
     demarche report --out DIR [--archive URL] [--screenshot FILE.png]
     demarche demo
@@ -22,20 +22,26 @@
 Each command lives in the module of its group (``cli/crawl.py``,
 ``cli/search.py``, ...), which registers its sub-parser; this module only
 puts them together and turns the library's errors into one line and exit
-status 2.
+status 2 (a damaged archive included: its file and how to recover it), and
+ends quietly when the reader of the output goes away (``| head``).
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DatabaseError
+
 from cli import batch, browse, crawl, db, demo, records, search, sources
+from cli.output import exit_status
 from crawler.params import ArgumentError
+from crawler.runner import project_settings
 from crawler.sources import RegistryError
 from reading.sql import QueryError
-from storage.engine import ArchiveError
+from storage.engine import ArchiveError, damage_of
 
 # In the order `demarche --help` lists them: crawling first, then the
 # archive's upkeep, then reading it.
@@ -54,11 +60,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     opts = build_parser().parse_args(argv)
+    return exit_status(lambda: _run(opts))
+
+
+def _run(opts: argparse.Namespace) -> int:
     try:
-        return opts.func(opts)
+        try:
+            return opts.func(opts)
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            # A damaged SQLite file shows wherever a page of it is read:
+            # one line naming it, not the driver's traceback.
+            damage = damage_of(_archive_url(opts), exc)
+            if damage is None:
+                raise
+            raise damage from None
     except (ArgumentError, RegistryError, ArchiveError, QueryError) as exc:
         print(f"demarche {opts.command}: {exc}", file=sys.stderr)
         return 2
+
+
+def _archive_url(opts: argparse.Namespace) -> str:
+    return getattr(opts, "archive", None) or project_settings().get("DEMARCHE_ARCHIVE_URL")
 
 
 if __name__ == "__main__":

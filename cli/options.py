@@ -49,9 +49,9 @@ def search_filters(opts: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def search_archive(url: str):  # type: ignore[no-untyped-def]
-    """The archive at the current schema (the search index comes with it);
-    a missing SQLite file is an error, not a new empty archive."""
-    from storage.engine import make_engine, open_archive
+    """The archive at the current schema (the search index comes with it),
+    opened read-only; a missing SQLite file is an error, not a new empty
+    archive, and a read-only one is read as it is."""
+    from storage.engine import open_reader
 
-    make_engine(url, read_only=True).dispose()  # says what to do when there is no archive
-    return open_archive(url)
+    return open_reader(url)

@@ -1,34 +1,74 @@
-"""How the commands print: query results as a table, CSV or JSON; crawl
-outcomes; moments to the minute."""
+"""How the commands print: query results as a table, CSV or JSON, row by
+row; crawl outcomes; moments to the minute; and a quiet end when the reader
+of the output (``head``) goes away."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
+from itertools import islice
 
 from tabulate import tabulate
 
 from crawler.runner import CrawlOutcome
 from reading.sql import QueryResult
 
+# Rows a table shows: a table's columns are as wide as its widest cell, so
+# it needs its rows in memory; CSV and JSON stream every row.
+TABLE_ROWS = 1000
+# 128 + SIGPIPE: the status a shell reports for `cat` or `seq` when the
+# reader of their pipe goes away, so `set -o pipefail` sees the output was
+# cut short (0 would claim it was all written).
+BROKEN_PIPE = 141
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
 
 def print_result(result: QueryResult, fmt: str, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    rows = iter(result.rows)
     if fmt == "csv":
         writer = csv.writer(out)
         writer.writerow(result.columns)
-        writer.writerows(result.rows)
+        for row in rows:
+            writer.writerow(row)
     elif fmt == "json":
-        def plain(value: object) -> object:
-            return value.isoformat() if isinstance(value, (date, datetime)) else value
-
-        records = [dict(zip(result.columns, map(plain, row), strict=True)) for row in result.rows]
-        json.dump(records, out, ensure_ascii=False, indent=2, default=str)
-        out.write("\n")
+        # A JSON array, one record a line, written as the rows come.
+        out.write("[")
+        for count, row in enumerate(rows):
+            record = dict(zip(result.columns, map(_plain, row), strict=True))
+            out.write(",\n" if count else "\n")
+            out.write(json.dumps(record, ensure_ascii=False, default=str))
+        out.write("\n]\n")
     else:
-        out.write(tabulate(result.rows, headers=result.columns, tablefmt="simple", maxcolwidths=60))
-        out.write(f"\n({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})\n")
+        page = list(islice(rows, TABLE_ROWS))
+        more = next(rows, None) is not None
+        out.write(tabulate(page, headers=result.columns, tablefmt="simple", maxcolwidths=60))
+        if more:
+            out.write(f"\n(the first {TABLE_ROWS} rows; --format csv or json prints them all)\n")
+        else:
+            out.write(f"\n({len(page)} row{'s' if len(page) != 1 else ''})\n")
+
+
+def exit_status(command: Callable[[], int]) -> int:
+    """The command's exit status, or BROKEN_PIPE, quietly, when the reader
+    of its output has gone (``demarche sql ... | head``)."""
+    try:
+        status = command()
+        sys.stdout.flush()  # inside the try: the last write may be the one that fails
+        return status
+    except BrokenPipeError:
+        # Python would flush stdout again at exit and print "Exception
+        # ignored ... BrokenPipeError"; point it at nothing first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE
 
 
 def print_outcomes(outcomes: list[CrawlOutcome]) -> None:

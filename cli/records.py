@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from tabulate import tabulate
 
@@ -13,7 +14,7 @@ from cli.options import add_statement_filters, day, search_archive, search_filte
 from cli.output import when
 from crawler.params import ArgumentError
 from crawler.runner import project_settings
-from storage.engine import ArchiveError, describe
+from storage.engine import ArchiveError, describe, sqlite_file
 
 
 def cmd_show(opts: argparse.Namespace) -> int:
@@ -108,20 +109,34 @@ def print_history(history, out=sys.stdout) -> None:  # type: ignore[no-untyped-d
 def cmd_export(opts: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
-    from reading.export import records, write_csv, write_jsonl, write_parquet
+    from reading.export import (
+        OutputError,
+        check_output,
+        records,
+        write_csv,
+        write_jsonl,
+        write_parquet,
+    )
     from reading.query_language import parse_query
 
     query = parse_query(opts.query) if opts.query is not None else None
     filters = search_filters(opts)
     if opts.format == "parquet" and opts.out == "-":
         raise ArgumentError("Parquet needs a file: --out FILE.parquet")
-    with Session(search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session, \
+    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    if opts.out != "-":
+        try:
+            check_output(Path(opts.out), sqlite_file(url), force=opts.force)
+        except OutputError as exc:
+            raise ArgumentError(str(exc)) from None
+    with Session(search_archive(url)) as session, \
             session.begin():  # one snapshot of the archive, however long the export takes
         rows = records(session, filters, query)
         if opts.format == "parquet":
             count = write_parquet(rows, opts.out)
         elif opts.out == "-":
             count = (write_csv if opts.format == "csv" else write_jsonl)(rows, sys.stdout)
+            sys.stdout.flush()  # all of it out before the count is said to be
         else:
             with open(opts.out, "w", encoding="utf-8", newline="") as out:
                 count = (write_csv if opts.format == "csv" else write_jsonl)(rows, out)
@@ -142,7 +157,9 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
 
     export = sub.add_parser("export", help="write articles to JSON Lines, CSV or Parquet")
     export.add_argument("--format", choices=["jsonl", "csv", "parquet"], required=True)
-    export.add_argument("--out", required=True, metavar="FILE", help="the file (- for stdout)")
+    export.add_argument("--out", required=True, metavar="FILE",
+                        help="the file, in a folder that exists (- for stdout)")
+    export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     export.add_argument("--source", help="only this source's articles")
     export.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
     export.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")

@@ -12,14 +12,19 @@ from cli.options import add_statement_filters, day, search_archive, search_filte
 from cli.output import print_result
 from crawler.params import ArgumentError
 from crawler.runner import project_settings
-from reading.sql import QueryResult, run_readonly
+from reading.sql import DEFAULT_TIMEOUT, QueryResult, readonly_query
 
 FORMATS = ["table", "csv", "json"]
 
 
 def cmd_sql(opts: argparse.Namespace) -> int:
+    if opts.limit is not None and opts.limit < 1:
+        raise ArgumentError("--limit must be at least 1")
+    if opts.timeout < 0:
+        raise ArgumentError("--timeout must be 0 (none) or more seconds")
     url = project_settings().get("DEMARCHE_ARCHIVE_URL")
-    print_result(run_readonly(url, opts.query), opts.format)
+    with readonly_query(url, opts.query, timeout=opts.timeout, limit=opts.limit) as result:
+        print_result(result, opts.format)  # row by row, as the archive hands them over
     return 0
 
 
@@ -74,7 +79,12 @@ def cmd_trend(opts: argparse.Namespace) -> int:
 def register(sub) -> None:  # type: ignore[no-untyped-def]
     sql = sub.add_parser("sql", help="run a read-only SQL query against the archive")
     sql.add_argument("query")
-    sql.add_argument("--format", choices=FORMATS, default="table")
+    sql.add_argument("--format", choices=FORMATS, default="table",
+                     help="table (the first 1000 rows), or csv / json (every row, streamed)")
+    sql.add_argument("--limit", type=int, metavar="N", help="stop after N rows")
+    sql.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                     help=f"stop when the next rows take longer (default {DEFAULT_TIMEOUT}; "
+                     "0: never)")
     sql.set_defaults(func=cmd_sql)
 
     search = sub.add_parser("search", help="full-text search, best matches first")

@@ -23,8 +23,10 @@ Chinese words (the index holds one token per character) and ё spelled as ё.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +34,24 @@ from datasette import hookimpl
 from sqlalchemy.engine import make_url
 
 from reading.query_language import SearchSyntaxError, parse_query
-from storage.engine import ArchiveError, describe
+from storage.engine import ArchiveError, describe, has_wal
 
 # How many statements of each source "newest statements" shows.
 NEWEST = 5
+# Datasette's bounds on one request (https://docs.datasette.io/en/0.64.6/
+# settings.html), written out so that they are ours: rows per query and
+# page, SQL time, CSV size, how much of a cell an HTML page shows.
+SETTINGS = {"max_returned_rows": 1000, "default_page_size": 100, "sql_time_limit_ms": 1000,
+            "facet_time_limit_ms": 200, "max_csv_mb": 100, "truncate_cells_html": 2048}
+# The largest text or blob one value may be: far above any statement's
+# text (the demo's longest body is 2,183 characters; a long briefing is a
+# few hundred kB), far below the gigabyte randomblob(1e9) asks for.
+VALUE_BYTES = 16 << 20
+# Text and blobs of one query's rows; Datasette renders them as JSON or
+# HTML, a few times their size.
+RESPONSE_BYTES = 32 << 20
+# SQLite's own memory in the browse process, every connection together.
+HEAP_BYTES = 256 << 20
 
 ARTICLE_COLUMNS = {
     "id": "The article's number in this archive (`demarche show ID`)",
@@ -255,27 +271,61 @@ def demarche_match(query: str | None) -> str:
         raise ValueError(str(exc)) from None
 
 
+class _BoundedRows:
+    """A row factory that stops a query once its rows hold more than
+    RESPONSE_BYTES of text and blobs: Datasette keeps a query's rows (up to
+    max_returned_rows, or all for its own queries) in memory to render."""
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+        self.spent: weakref.WeakKeyDictionary[sqlite3.Cursor, int] = weakref.WeakKeyDictionary()
+
+    def __call__(self, cursor: sqlite3.Cursor, row: tuple) -> Any:
+        size = sum(len(v) for v in row if isinstance(v, (str, bytes)))
+        spent = self.spent.get(cursor, 0) + size
+        if spent > RESPONSE_BYTES:
+            # A DatabaseError: Datasette shows it as the query's error.
+            raise sqlite3.DataError(f"the result holds more than {RESPONSE_BYTES >> 20} MB: "
+                                    "select fewer rows or columns, or use `demarche sql`")
+        self.spent[cursor] = spent
+        return self.factory(cursor, row) if self.factory else row
+
+
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     """Datasette hook: this module is registered as a plugin by serve()."""
     conn.create_function("demarche_match", 1, demarche_match, deterministic=True)
+    # Bounds on what one query may make (issue 14: two randomblob(1e9)
+    # took 4 GB): no value over VALUE_BYTES ("string or blob too big"),
+    # no more than HEAP_BYTES of SQLite memory in the whole process
+    # ("out of memory"), no result over RESPONSE_BYTES; Datasette's own
+    # settings (SETTINGS) bound rows and time.
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_BYTES)
+    conn.execute(f"PRAGMA hard_heap_limit = {HEAP_BYTES}")
+    conn.row_factory = _BoundedRows(conn.row_factory)
 
 
 def has_pending_wal(path: Path) -> bool:
     """Whether writes wait in the write-ahead log: a crawl is running, or
     one stopped before its last connection closed."""
-    wal = path.with_name(path.name + "-wal")
-    return wal.exists() and wal.stat().st_size > 0
+    return has_wal(path)
+
+
+def can_be_immutable(path: Path) -> bool:
+    """Whether the archive may be read as immutable: nothing here may write
+    it and no writer left a WAL. A file this process may write may be
+    written by a crawl that starts after browse does, and an immutable
+    reader of a changing file answers "database disk image is malformed"."""
+    return not os.access(path, os.W_OK) and not has_wal(path)
 
 
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, *,
-          immutable: bool = True) -> None:
+          immutable: bool = False) -> None:
     """Serve the archive until interrupted.
 
-    Immutable (Datasette's ``-i``): SQLite takes no locks and Datasette
-    counts rows once. That is only sound for a file nobody writes; for an
-    archive a crawl is writing, ``immutable=False`` opens it ``mode=ro``,
-    which sees new rows and never writes either.
+    ``mode=ro`` by default: sees the rows a crawl adds and never writes.
+    Immutable (Datasette's ``-i``: no locks, rows counted once) only for a
+    file nothing writes (:func:`can_be_immutable`).
     """
     import uvicorn
     from datasette.app import Datasette
@@ -285,6 +335,6 @@ def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, *,
     if not pm.has_plugin("demarche"):
         pm.register(sys.modules[__name__], name="demarche")
     files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
-    datasette = Datasette(metadata=metadata, **files)
+    datasette = Datasette(metadata=metadata, settings=SETTINGS, **files)
     asyncio.run(datasette.invoke_startup())
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")

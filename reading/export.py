@@ -7,6 +7,7 @@ JSON and CSV, timestamps in Parquet. Exports stream: rows come from a
 server-side cursor on PostgreSQL and in batches from SQLite (``yield_per``),
 and Parquet is written one row group at a time, so memory stays flat
 whatever the archive's size (``make bench-search`` measures it).
+:func:`check_output` says where an export may not write.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Column, Float, Integer, Select, func, select
@@ -55,6 +57,31 @@ def _select() -> Select[Any]:
 
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OutputError(ValueError):
+    """Where an export would write is refused; the message says why."""
+
+
+def check_output(out: Path, archive: Path | None, *, force: bool = False) -> None:
+    """Refuse an export's file before anything is opened for writing:
+    the archive itself (an export onto it would empty it before reading
+    it, issue 14), a folder, a file in a missing folder, and an existing
+    file unless ``force``."""
+    if out.is_dir():
+        raise OutputError(f"{out} is a folder: --out names the file to write")
+    if not out.parent.is_dir():
+        raise OutputError(f"folder {out.parent} does not exist: create it first")
+    if archive is not None:
+        # The archive and the files SQLite keeps beside it, by any name
+        # (a symbolic or hard link included).
+        for kept in (archive, *(archive.with_name(archive.name + s)
+                                for s in ("-wal", "-shm", "-journal"))):
+            if out.resolve() == kept.resolve() or (
+                    out.exists() and kept.exists() and out.samefile(kept)):
+                raise OutputError(f"{out} is the archive ({kept.name}): export to another file")
+    if out.exists() and not force:
+        raise OutputError(f"{out} exists: --force overwrites it")
 
 
 def records(session: Session, filters: SearchFilters | None = None,

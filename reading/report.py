@@ -209,8 +209,29 @@ def render(report: Report) -> str:
     )
 
 
+class ReportPathError(ValueError):
+    """Where the report would go is refused; the message says why."""
+
+
+def _folder_for(path: Path, what: str) -> None:
+    # The report makes at most the folder it is given, never the folders
+    # above it: a mistyped path fails instead of growing a tree.
+    if not path.parent.is_dir():
+        raise ReportPathError(f"folder {path.parent} does not exist: {what}")
+
+
+def check_report_folder(out: Path) -> None:
+    """Refuse a report folder that is a file or lies in a missing folder."""
+    if out.exists() and not out.is_dir():
+        raise ReportPathError(f"{out} is a file: --out names a folder for index.html")
+    _folder_for(out, f"--out {out} is created only inside a folder that exists")
+
+
 def write_report(report: Report, out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``out/index.html``; ``out`` itself is created when missing,
+    the folders above it never are."""
+    check_report_folder(out)
+    out.mkdir(exist_ok=True)
     page = out / "index.html"
     page.write_text(render(report), encoding="utf-8")
     return page
@@ -238,7 +259,7 @@ def screenshot(page: Path, png: Path, *, chromium: str = "chromium",
 
     if shutil.which(chromium) is None:
         raise FileNotFoundError(f"{chromium} not found: install Debian's chromium (.ci/chromium)")
-    png.parent.mkdir(parents=True, exist_ok=True)
+    _folder_for(png, f"--screenshot {png} is written only into a folder that exists")
     with tempfile.TemporaryDirectory(prefix="demarche-chromium-") as profile:
         subprocess.run(
             chromium_command(chromium, Path(profile), f"--screenshot={png.resolve()}",

@@ -19,6 +19,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cli.output import exit_status
 from crawler.runner import project_settings
 from crawler.sources import RegistryError, registry_of
 from schedules.runs import run_crawl, stop_all
@@ -102,4 +103,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Quiet and truthful when piped into `head` (as `demarche` commands are).
+    sys.exit(exit_status(main))

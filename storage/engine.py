@@ -8,14 +8,15 @@ engine from their caller and read no configuration themselves.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
-from storage.migrate import upgrade
+from storage.migrate import current_revision, head_revision, upgrade
 
 # How long a writer waits for another writer's lock before failing; crawls
 # of several sources may share one SQLite file.
@@ -24,6 +25,18 @@ SQLITE_BUSY_SECONDS = 30
 
 class ArchiveError(RuntimeError):
     """The archive cannot be opened or written; the message says why."""
+
+
+class DamagedArchiveError(ArchiveError):
+    """The archive file is damaged (cut short, overwritten, not SQLite)."""
+
+
+# What SQLite says of a file it cannot read as a database: cut short,
+# overwritten or not SQLite at all (sqlite3.c, sqlite3ErrStr).
+_DAMAGE = ("malformed", "not a database", "disk i/o error")
+# The 100-byte header every SQLite file starts with
+# (https://www.sqlite.org/fileformat.html#the_database_header).
+_SQLITE_MAGIC = b"SQLite format 3\0"
 
 
 def project_root() -> Path:
@@ -43,6 +56,18 @@ def describe(url: str) -> str:
         return url
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite archive URL; None for any other archive."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return Path(database.removeprefix("file:").split("?")[0])
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     # WAL lets readers (demarche sql, a browser) work while a crawl writes,
@@ -53,6 +78,52 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def damaged(path: Path, reason: str) -> DamagedArchiveError:
+    return DamagedArchiveError(
+        f"the archive {path} is damaged ({reason}); recover what it holds into a new file with "
+        f'`sqlite3 {path} ".recover" | sqlite3 {path.with_name(path.stem + "-recovered.db")}`, '
+        "then point DEMARCHE_ARCHIVE_URL at it (or replace the file with a backup)")
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a file that cannot be a whole SQLite database: another kind
+    of file, or one cut short (shorter than the page count its header
+    gives). Reads 100 bytes: cheap enough for every open."""
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+    if not header:
+        return  # empty: SQLite makes it a new database
+    if not header.startswith(_SQLITE_MAGIC) or len(header) < 100:
+        raise damaged(path, "not a SQLite database")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is only valid when the header says so (offset 92
+    # equals the change counter at 24); a WAL beside the file may hold
+    # pages past its end until the next checkpoint.
+    wal = path.with_name(path.name + "-wal")
+    if header[92:96] == header[24:28] and not (wal.exists() and wal.stat().st_size):
+        size = path.stat().st_size
+        if size < pages * page_size:
+            raise damaged(path, f"cut short: {size:,} bytes of {pages * page_size:,}")
+
+
+def damage_of(url: str, exc: BaseException) -> DamagedArchiveError | None:
+    """The error to show when a driver error means the SQLite archive
+    behind ``url`` is damaged; None for any other error."""
+    message = str(getattr(exc, "orig", None) or exc).lower()
+    path = sqlite_file(url)
+    if path is None or not any(word in message for word in _DAMAGE):
+        return None
+    return damaged(path, message.splitlines()[0])
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process could write the archive and the files SQLite
+    keeps beside it (-wal, -shm)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
     try:
         parsed = make_url(url)
@@ -60,6 +131,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         raise ArchiveError(f"not a database URL: {url!r} ({exc})") from exc
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
+        mode = "ro"
         if database and database != ":memory:":
             path = Path(database)
             if not path.parent.is_dir():
@@ -68,9 +140,19 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
                 )
             if read_only and not path.exists():
                 raise ArchiveError(f"no archive at {path}: run a crawl or `make demo` first")
+            if path.is_dir():
+                raise ArchiveError(f"cannot open archive {describe(url)}: {path} is a folder")
+            if path.exists():
+                check_sqlite_file(path)
+                if read_only and not _writable(path) and not has_wal(path):
+                    # A file nobody here may write, with no WAL: mode=ro
+                    # would still need to create the -shm file beside it
+                    # (and fail: "unable to open database file"); nothing
+                    # writes it, so SQLite may read it as immutable.
+                    mode = "ro&immutable=1"
         if read_only:
             # mode=ro makes SQLite itself refuse every write.
-            parsed = parsed.set(database=f"file:{database}?mode=ro").update_query_dict(
+            parsed = parsed.set(database=f"file:{database}?mode={mode}").update_query_dict(
                 {"uri": "true"}
             )
         # ?timeout=N in the URL overrides the default wait for a lock.
@@ -97,6 +179,42 @@ def open_archive(url: str) -> Engine:
     engine = make_engine(url)
     try:
         upgrade(engine)
-    except OperationalError as exc:
-        raise ArchiveError(f"cannot open archive {describe(url)}: {exc.orig}") from exc
+    except DatabaseError as exc:  # OperationalError included
+        engine.dispose()
+        raise damage_of(url, exc) or ArchiveError(
+            f"cannot open archive {describe(url)}: {exc.orig}") from exc
+    return engine
+
+
+def has_wal(path: Path) -> bool:
+    """Whether writes wait in the write-ahead log beside a SQLite file: a
+    writer is at work, or one stopped before its last connection closed."""
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def open_reader(url: str) -> Engine:
+    """A read-only engine on an archive at the current schema, for the
+    reading commands. An archive behind the schema is upgraded first when
+    this process may write it; a read-only one must be upgraded by whoever
+    owns it. A missing SQLite file is an error, not a new empty archive."""
+    engine = make_engine(url, read_only=True)
+    try:
+        with engine.connect() as connection:
+            revision = current_revision(connection)
+    except DatabaseError as exc:
+        engine.dispose()
+        raise damage_of(url, exc) or ArchiveError(
+            f"cannot read archive {describe(url)}: {exc.orig}") from exc
+    if revision != head_revision():
+        engine.dispose()
+        parsed = make_url(url)
+        path = Path(parsed.database or "")
+        if parsed.get_backend_name() == "sqlite" and not _writable(path):
+            raise ArchiveError(
+                f"the archive {path} is at schema {revision or 'none'}, this demarche needs "
+                f"{head_revision()}, and the file is read-only here: run `demarche db upgrade` "
+                "as a user who may write it")
+        open_archive(url)  # upgrades it
+        engine = make_engine(url, read_only=True)
     return engine

@@ -174,9 +174,7 @@ def test_spellings_of_the_url_find_the_same_row(archive: str):
         assert article.url == "https://www.mid.ru/en/foreign_policy/news/1801234/"
     assert urls_of(engine, article.id) == {
         "https://mid.ru/en/foreign_policy/news/1801234": "fetched"}
-    # http and https of one address are one page to whoever looks it up;
-    # the key keeps the scheme it was served under.
-    with Session(engine) as s:
+    with Session(engine) as s:  # http or https: one page to whoever looks it up
         for spelling in ("http://mid.ru/en/foreign_policy/news/1801234",
                          "HTTP://www.mid.ru/en/foreign_policy/news/1801234/?utm_medium=x"):
             assert find_article(s, spelling).id == article.id, spelling

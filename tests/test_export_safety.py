@@ -1,0 +1,107 @@
+"""Where `demarche export` and `demarche report` may write (issue 14):
+never onto the archive, onto an existing file only with --force, never into
+a missing folder or onto a folder, and no folders made above the one
+given."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+DEMARCHE = [sys.executable, "-m", "cli"]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "archive.db"
+    result = subprocess.run([*DEMARCHE, "demo"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, env={**os.environ,
+                                              "DEMARCHE_ARCHIVE_URL": f"sqlite:///{path}"})
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture
+def archive(demo_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "archive.db"
+    shutil.copy(demo_db, path)
+    return path
+
+
+def run(args: list[str], archive: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*DEMARCHE, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300,
+                          env={**os.environ, "DEMARCHE_ARCHIVE_URL": f"sqlite:///{archive}"})
+
+
+def articles(archive: Path) -> int:
+    with sqlite3.connect(archive) as conn:
+        return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def refused(result: subprocess.CompletedProcess, message: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_export_onto_the_archive_is_refused(archive: Path, fmt: str):
+    size = archive.stat().st_size
+    for out in (archive, archive.parent / "." / archive.name):
+        for force in ([], ["--force"]):
+            refused(run(["export", "--format", fmt, "--out", str(out), *force], archive),
+                    "is the archive")
+    assert archive.stat().st_size == size and articles(archive) == 9
+
+
+def test_export_onto_a_link_to_the_archive_is_refused(archive: Path, tmp_path: Path):
+    link = tmp_path / "link.db"
+    link.symlink_to(archive)
+    hard = tmp_path / "hard.db"
+    os.link(archive, hard)
+    for out in (link, hard):
+        refused(run(["export", "--format", "csv", "--out", str(out), "--force"], archive),
+                "is the archive")
+    assert articles(archive) == 9
+
+
+def test_export_onto_an_existing_file_needs_force(archive: Path, tmp_path: Path):
+    out = tmp_path / "notes.jsonl"
+    out.write_text("my notes\n", encoding="utf-8")
+    refused(run(["export", "--format", "jsonl", "--out", str(out)], archive),
+            "exists: --force overwrites it")
+    assert out.read_text(encoding="utf-8") == "my notes\n"
+    result = run(["export", "--format", "jsonl", "--out", str(out), "--force"], archive)
+    assert result.returncode == 0, result.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 9
+
+
+def test_export_into_a_missing_folder_or_onto_a_folder_is_refused(archive: Path,
+                                                                   tmp_path: Path):
+    refused(run(["export", "--format", "csv", "--out", str(tmp_path / "no" / "such.csv")],
+                archive), f"folder {tmp_path / 'no'} does not exist")
+    assert not (tmp_path / "no").exists()
+    refused(run(["export", "--format", "csv", "--out", str(tmp_path)], archive),
+            "is a folder")
+
+
+def test_report_makes_only_the_folder_it_is_given(archive: Path, tmp_path: Path):
+    deep = tmp_path / "a" / "b" / "report"
+    refused(run(["report", "--out", str(deep)], archive), f"folder {deep.parent} does not exist")
+    assert not (tmp_path / "a").exists()
+    page = tmp_path / "page.html"
+    page.write_text("mine", encoding="utf-8")
+    refused(run(["report", "--out", str(page)], archive), "is a file")
+    assert page.read_text(encoding="utf-8") == "mine"
+    result = run(["report", "--out", str(tmp_path / "report")], archive)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "report" / "index.html").is_file()
