@@ -245,3 +245,18 @@ def crawl(tmp_path: Path) -> Callable[..., CrawlResult]:
         return CrawlResult(proc.returncode, proc.stdout + proc.stderr, archive)
 
     return run
+
+
+# The `demarche` command, run from the project like a user would.
+DEMARCHE = [sys.executable, "-m", "cli"]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    """A SQLite archive made by `demarche demo`, one per test module."""
+    path = tmp_path_factory.mktemp("demo") / "archive.db"
+    result = subprocess.run([*DEMARCHE, "demo"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, env={**os.environ,
+                                              "DEMARCHE_ARCHIVE_URL": f"sqlite:///{path}"})
+    assert result.returncode == 0, result.stderr
+    return path

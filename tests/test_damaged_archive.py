@@ -10,7 +10,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -21,23 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import DEMARCHE, ROOT
 
-DEMARCHE = [sys.executable, "-m", "cli"]
 # Linux capabilities a root process uses to write files whose mode says
 # it may not (capabilities(7)); prctl(PR_CAPBSET_DROP) drops them.
 PR_CAPBSET_DROP = 24
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "archive.db"
-    result = subprocess.run([*DEMARCHE, "demo"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env={**os.environ,
-                                              "DEMARCHE_ARCHIVE_URL": f"sqlite:///{path}"})
-    assert result.returncode == 0, result.stderr
-    return path
 
 
 def _no_override() -> None:

@@ -1,5 +1,6 @@
-"""``make bench-enrich``: its scoring on small hand-made predictions (no
-enrichment needed), and the golden annotations it scores against."""
+"""``make bench-enrich``: its scoring on small hand-made predictions, the
+golden annotations it scores against, and its enrich-dev half (real pages,
+enriched, then scored by the set's own ``score.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from types import SimpleNamespace as NS
 import lxml.html
 import pytest
 
+from benchmarks import enrich_dev
 from benchmarks import enrichment as bench
 from benchmarks.enrich_scores import (
     Scores,
@@ -23,6 +25,7 @@ from benchmarks.enrich_scores import (
     score_article,
 )
 from benchmarks.enrichment import FIELDS, SOURCE_KINDS, STATEMENT_TYPES
+from crawler.enrich.record import Enrichment, Mention, Quote, Speaker
 
 ANNOTATIONS = bench.load_annotations()
 
@@ -174,6 +177,13 @@ def test_table_and_doc_markers(tmp_path: Path):
     assert table in missing.read_text(encoding="utf-8")
 
 
+def test_the_golden_table_prints_the_enrichment_time():
+    scores = Scores(seconds=0.006)
+    for _ in range(3):
+        score_article(scores, truth(), prediction())
+    assert "| enrichment time | | | | 2.00 ms an article |" in bench.table(scores, [])
+
+
 def test_the_seed_is_read_as_plain_text(shared: Path):
     seed = next(a for a in ANNOTATIONS if a["page"].startswith("shared:seed/"))
     article = bench.read_article(seed)
@@ -225,3 +235,97 @@ def test_annotation_is_well_formed(row, shared: Path):
         assert " " + normalise(quote["text"]) + " " in page, f"quote not in the page: {quote['text'][:60]}"
     if row["document_number"]:
         assert row["document_number"] in path.read_text(encoding="utf-8")
+
+
+# --- enrich-dev ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def scorer(shared: Path):
+    return enrich_dev.load_scorer()
+
+
+@pytest.fixture(scope="module")
+def dev_gold(scorer):
+    return enrich_dev.load_gold(scorer)
+
+
+def enrichment(**fields):
+    values = {"statement_type": "news report", "speakers": (), "quotes": (), "countries": (),
+              "source_country": None, "document_number": None, "translation_keys": (), "turns": ()}
+    return Enrichment(**(values | fields))
+
+
+def test_the_scorer_is_enrich_devs_own_read_in_place(scorer):
+    assert Path(scorer.__file__).resolve() == (enrich_dev.ENRICH_DEV / "score.py").resolve()
+    assert Path(scorer.__file__).resolve().parent.parent.parent.name == "shared"
+
+
+def test_an_enrichment_in_score_py_format():
+    got = enrichment(speakers=(Speaker("Sergei Lavrov", "Foreign Minister", "RU"),),
+                     quotes=(Quote("We will respond to any hostile act", "Sergei Lavrov", 10),
+                             Quote("words nobody signed here", None, 90)),
+                     countries=(Mention("RU", 3), Mention("SY", 1)))
+    assert enrich_dev.as_system("abc", got) == {
+        "id": "abc",
+        "speakers": [{"name": "Sergei Lavrov", "country": "RU"}],
+        "quotes": [{"text": "We will respond to any hostile act", "speaker": "Sergei Lavrov", "kind": "person"},
+                   {"text": "words nobody signed here", "speaker": None, "kind": "null"}],
+        "countries": ["RU", "SY"],
+    }
+    assert enrich_dev.as_system("abc", None) == {"id": "abc"}
+
+
+def test_score_py_gives_one_to_the_gold_and_zero_recall_to_nothing(scorer, dev_gold):
+    gold = dev_gold[:5]
+    perfect = enrich_dev.Run(records=scorer.gold_as_system(gold))
+    empty = enrich_dev.Run(records=[{"id": g["id"]} for g in gold])
+    results = enrich_dev.score(scorer, gold, {"crawled": perfect, "cleaned": empty})
+    assert results["crawled"]["speakers"][2] == results["crawled"]["quotes"][2] == 1.0
+    assert results["crawled"]["attribution"] == 1.0
+    assert results["cleaned"]["speakers"][1] == results["cleaned"]["quotes"][1] == 0.0
+
+
+def test_real_pages_are_enriched_as_crawled_and_as_hand_cleaned(scorer, dev_gold):
+    page = next(g for g in dev_gold if g["id"].startswith("833caf3b"))  # Pompeo, Netanyahu, Erekat
+    runs = enrich_dev.run([page])
+    assert set(runs) == {"crawled", "cleaned"}
+    for run_ in runs.values():
+        assert run_.failures == {} and run_.seconds > 0
+        [record] = run_.records
+        assert record["id"] == page["id"] and record["quotes"] and record["countries"]
+        assert all(q["kind"] in ("person", "null") for q in record["quotes"])
+    result = enrich_dev.score(scorer, [page], runs)
+    for text in enrich_dev.TEXTS:  # both texts find most of the annotated quotes
+        assert result[text]["quotes"][1] >= 0.5
+        assert result[text]["countries"][1] >= 0.5
+    body = enrich_dev.cleaned_bodies()[page["id"]]
+    assert all(q["text"] in body for q in runs["cleaned"].records[0]["quotes"])
+
+
+def test_a_page_that_cannot_be_read_is_empty_output_and_listed(scorer, dev_gold):
+    missing = {"id": "0" * 64, "url": "https://example.org/gone", "quotes": [], "speakers": []}
+    runs = enrich_dev.run([missing])
+    for run_ in runs.values():
+        assert run_.records == [{"id": missing["id"]}]
+        assert "FileNotFoundError" in run_.failures[missing["id"]]
+
+
+def test_the_enrich_dev_table_and_both_tables_in_the_doc(scorer, dev_gold, tmp_path: Path):
+    gold = dev_gold[:3]
+    runs = {"crawled": enrich_dev.Run(records=scorer.gold_as_system(gold), seconds=0.009),
+            "cleaned": enrich_dev.Run(records=[{"id": g["id"]} for g in gold], seconds=0.003,
+                                      failures={gold[0]["id"]: "ValueError: x"})}
+    table = enrich_dev.table(gold, enrich_dev.score(scorer, gold, runs), runs)
+    assert "| field | as crawled (extracted text) | hand-cleaned text |" in table
+    assert "| speakers (name) | P 1.000 · R 1.000 · **F1 1.000** | P 0.000 · R 0.000 · **F1 0.000** |" in table
+    assert "| enrichment time | 3.00 ms a page | 1.00 ms a page |" in table
+    assert "1 pages failed and count as empty output" in table
+    scores = Scores()
+    score_article(scores, truth(), prediction())
+    both = bench.both_tables(table, bench.table(scores, []))
+    doc = tmp_path / "statements.md"
+    doc.write_text(f"# Statements\n\n{bench.BEGIN}\nOLD\n{bench.END}\n", encoding="utf-8")
+    bench.write_doc(both, doc)
+    text = doc.read_text(encoding="utf-8")
+    assert text.index("### enrich-dev") < text.index("### Golden set") < text.index(bench.END)
+    assert "OLD" not in text and table in text

@@ -9,24 +9,11 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-
-DEMARCHE = [sys.executable, "-m", "cli"]
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "archive.db"
-    result = subprocess.run([*DEMARCHE, "demo"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env={**os.environ,
-                                              "DEMARCHE_ARCHIVE_URL": f"sqlite:///{path}"})
-    assert result.returncode == 0, result.stderr
-    return path
+from tests.conftest import DEMARCHE, ROOT
 
 
 @pytest.fixture

@@ -1,0 +1,133 @@
+"""Every HTML page is read (issue 15, point 1): a body of unknown type is
+told HTML the way a browser tells it (WHATWG MIME Sniffing: whitespace,
+then a tag opening), XHTML with its XML declaration included, and a page
+opening with an XML declaration is parsed whatever path it came by."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from crawler.extraction.draft import Rejected
+from crawler.extraction.extract import extract_statement
+from crawler.extraction.html import looks_like_html, sniffs_as_html
+from crawler.items import FetchedPage
+from tests.conftest import article_html
+
+ROOT = Path(__file__).resolve().parent.parent
+TITLE = "Ministers agree on river shipping rules"
+PARAS = [
+    "The ministers agreed on common rules for shipping on the border river this season.",
+    "Inspections at the two ports will be shared, and the fees will be the same on each bank.",
+]
+ARTICLE = article_html(TITLE, PARAS).removeprefix("<!DOCTYPE html>")
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+XHTML_DOCTYPE = ('<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+                 '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n')
+PHP_WARNING = ("<br />\n<b>Warning</b>:  Undefined variable $lang in <b>/srv/www/page.php</b> "
+               "on line <b>12</b><br />\n")
+# Whole pages as saved, each opening in a way a browser reads as HTML.
+PAGES = {
+    "xhtml": XML_DECLARATION + XHTML_DOCTYPE + ARTICLE.replace("<html ", '<html xmlns='
+                                                               '"http://www.w3.org/1999/xhtml" '),
+    "php_warning": PHP_WARNING + "<!DOCTYPE html>" + ARTICLE,
+    "script_first": '<script>window.dataLayer = [];</script>\n<!DOCTYPE html>' + ARTICLE,
+    "style_first": "<style>\n  .promo { display: none }\n</style>\n" + ARTICLE,
+    "text_line_first": "Deprecated: Function create_function() is deprecated\n<!DOCTYPE html>"
+                       + ARTICLE,
+}
+
+
+@pytest.mark.parametrize("opening", [
+    b"<!DOCTYPE html>", b"  \r\n<!doctype HTML PUBLIC", b"<HTML lang=en>", b"<head>",
+    b"<SCRIPT>var a;</SCRIPT>", b"<iframe src=x>", b"<h1>", b"<div class=a>", b"<font>",
+    b"<table>", b"<a href=x>", b"<style>", b"<title>", b"<b>", b"<body>", b"<br />", b"<br/>",
+    b"<p>", b"<!-- saved -->", b"\xef\xbb\xbf<html>", b"<html\n lang=en>",
+])
+def test_a_tag_opening_after_whitespace_is_html(opening: bytes):
+    assert sniffs_as_html(opening + b"rest of the page")
+
+
+@pytest.mark.parametrize("body", [
+    b"<bogus>", b"<brand>", b"<body-part>", b"<abbr>", b"plain text", b'{"html": "<p>x</p>"}',
+    b"%PDF-1.7", b"GIF89a", b"<?xml version='1.0'?><rss version='2.0'><channel>",
+    b"<?xml version='1.0'?>\n<!-- feed -->\n<feed xmlns='http://www.w3.org/2005/Atom'>",
+    b"a text that mentions <html> in passing",
+])
+def test_other_openings_are_not_html(body: bytes):
+    assert not sniffs_as_html(body)
+
+
+@pytest.mark.parametrize("prolog", [
+    b'<?xml version="1.0" encoding="utf-8"?>',
+    b'<?xml version="1.0"?>\n<!-- generated -->\n<?xml-stylesheet href="a.xsl"?>\n',
+    b'\xef\xbb\xbf  <?xml version="1.0" encoding="ISO-8859-1" ?>\r\n',
+])
+@pytest.mark.parametrize("root", [b"<html xmlns='http://www.w3.org/1999/xhtml'>",
+                                  XHTML_DOCTYPE.encode()])
+def test_xhtml_behind_an_xml_declaration_is_html(prolog: bytes, root: bytes):
+    assert sniffs_as_html(prolog + root)
+
+
+def test_a_document_after_a_line_of_text_is_html():
+    assert sniffs_as_html(b"Notice: Undefined index: id in /srv/a.php on line 3\n<!DOCTYPE html>")
+    assert sniffs_as_html(b"Warning: session_start()\n\xef\xbb\xbf<html><head>")
+
+
+def test_utf16_with_byte_order_mark_is_sniffed_as_text():
+    assert sniffs_as_html("\ufeff<!DOCTYPE html><html>".encode("utf-16-le"))
+    assert sniffs_as_html("<html>".encode("utf-16"))
+
+
+def test_a_declared_type_still_decides():
+    assert looks_like_html("text/html", b"plain text")
+    assert not looks_like_html("application/json", b"<html>")
+    assert looks_like_html("text/plain; charset=utf-8", b"<style>a{}</style>")
+
+
+def _page(body: bytes, content_type: str | None) -> FetchedPage:
+    return FetchedPage("", "https://mfa.example/news/1.html", 200, content_type, body,
+                       datetime.now(UTC))
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+@pytest.mark.parametrize("content_type", [None, "text/html", "text/html; charset=utf-8"])
+def test_each_page_is_read_on_every_path(name: str, content_type: str | None):
+    result = extract_statement(_page(PAGES[name].encode("utf-8"), content_type))
+    assert not isinstance(result, Rejected), result
+    assert result.title == TITLE
+    assert all(p in result.body for p in PARAS)
+
+
+def test_a_declaration_naming_another_charset_is_obeyed():
+    body = (XML_DECLARATION.replace("UTF-8", "windows-1251") + ARTICLE.replace(
+        PARAS[0], PARAS[0] + " Министры договорились.")).encode("cp1251")
+    result = extract_statement(_page(body, None))
+    assert not isinstance(result, Rejected), result
+    assert "Министры договорились." in result.body
+
+
+def test_demarche_extract_reads_every_page_of_a_folder(tmp_path: Path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name, html in PAGES.items():
+        (pages / f"{name}.html").write_text(html, encoding="utf-8")
+    (pages / "feed.html").write_text("<?xml version='1.0'?><rss><channel/></rss>")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "cli", "extract", str(pages), "--out", str(out),
+                           "--workers", "1"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    for name in PAGES:
+        assert records[name]["text"] and PARAS[1] in records[name]["text"], records[name]
+        assert records[name]["title"] == TITLE
+    assert records["feed"]["text"] is None
+    assert records["feed"]["error"].startswith("not_html")
+    assert f"{len(PAGES) + 1} pages, 1 without text" in proc.stdout
