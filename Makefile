@@ -35,9 +35,10 @@ test: $(STAMP)
 bench-extract: $(STAMP)
 	$(BIN)/python -m benchmarks.extraction
 
-# Statement type, speakers, quotes, countries and document numbers against
-# the hand annotations of tests/golden/enrich; rewrites the table in
-# docs/statements.md (--verbose lists each article's errors).
+# Who said what (speakers, quotes, attribution, countries) on the real pages of
+# ../shared/eval/enrich-dev, scored by its score.py, and everything against the
+# golden set tests/golden/enrich; rewrites both tables in docs/statements.md
+# (--verbose lists each page's errors).
 bench-enrich: $(STAMP)
 	$(BIN)/python -m benchmarks.enrichment
 

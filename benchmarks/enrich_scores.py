@@ -181,6 +181,11 @@ class Scores:
     attribution: Ratio = field(default_factory=Ratio)
     document_number: Ratio = field(default_factory=Ratio)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    seconds: float = 0.0  # spent in enrichment alone, over all articles
+
+    @property
+    def ms_per_article(self) -> float:
+        return 1000 * self.seconds / self.articles if self.articles else 0.0
 
     @property
     def type_accuracy(self) -> float:

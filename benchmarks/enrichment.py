@@ -1,28 +1,27 @@
-"""``make bench-enrich``: statement type, speakers, quotes, countries and
-document numbers against hand annotations.
+"""``make bench-enrich``: who said what, and the rest of enrichment, against
+hand annotations, on two sets in one run.
 
-``tests/golden/enrich/annotations.jsonl`` holds one annotated article per
-line (its README says how they were made). For each one the article text is
-made the way the crawl makes it, with ``extract_statement`` on the saved
-page (a ``shared:`` page is read in place from ``../shared``; a GOV.UK
-Content API item is its body HTML under its title; a ``.txt`` page is used
-as it is, its first line as the title), and handed to
-``crawler.enrich.enrich`` with the annotated URL, source, language and
-date. The scores:
+- **enrich-dev** (``../shared/eval/enrich-dev``, 90 real news pages), the
+  set that says how good enrichment is: speakers, quotes, attribution and
+  countries scored by the set's own ``score.py``, on the crawled text and on
+  the hand-cleaned text (``benchmarks/enrich_dev.py``).
+- **The golden set** (``tests/golden/enrich/annotations.jsonl``), kept as a
+  regression set, one annotated article per line (its README says how they
+  were made). For each one the article text is made the way the crawl makes
+  it, with ``extract_statement`` on the saved page (a ``shared:`` page is
+  read in place from ``../shared``; a GOV.UK Content API item is its body
+  HTML under its title; a ``.txt`` page is used as it is, its first line as
+  the title), and handed to ``crawler.enrich.enrich`` with the annotated
+  URL, source, language and date. Scored in ``benchmarks/enrich_scores.py``:
+  statement type (accuracy, macro F1); speakers over (name, country) pairs
+  and their roles; countries; quotes (equal normalised texts, or one inside
+  the other with at least 80% of its tokens) and their attribution; the
+  document number.
 
-- statement type: accuracy and macro F1 over the types;
-- speakers: precision, recall and F1 over (name, country) pairs, micro over
-  all articles, and the share of matched speakers with the right role;
-- countries: precision, recall and F1 over codes, micro over all articles;
-- quotes: a predicted quote matches an annotated one when their normalised
-  texts are equal, or one contains the other and the shorter has at least
-  80% of the longer one's tokens; detection precision, recall and F1, and
-  attribution accuracy, the share of matched annotated quotes whose
-  predicted speaker is the annotated one (no speaker on both sides counts);
-- document number: accuracy over all articles (none on both sides counts).
-
-The table is printed and written into ``docs/statements.md`` between its
-BENCH markers; ``--verbose`` lists every article's errors.
+Both print the average time of enrichment alone per page (extraction and
+the rules' first load not counted). Both tables are printed and written
+into ``docs/statements.md`` between its BENCH markers; ``--verbose`` lists
+every page's errors.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ import argparse
 import html as html_lib
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import enrich_dev
 from benchmarks.enrich_scores import Scores, macro_f1, score_article
 from storage.engine import project_root
 
@@ -123,10 +124,10 @@ def published(annotation: dict[str, Any]) -> datetime | None:
 
 # --- running ------------------------------------------------------------------------------
 
-def enrich_article(annotation: dict[str, Any]) -> Any:
+def enrich_article(annotation: dict[str, Any], article: Article | None = None) -> Any:
     from crawler.enrich import enrich
 
-    article = read_article(annotation)
+    article = article or read_article(annotation)
     return enrich(title=article.title, text=article.text, url=annotation["url"],
                   source_country=annotation["source_country"],
                   source_kind=annotation["source_kind"], language=annotation["language"],
@@ -134,11 +135,19 @@ def enrich_article(annotation: dict[str, Any]) -> Any:
 
 
 def run(annotations: Sequence[dict[str, Any]]) -> Scores:
+    from crawler.ingest.processing import load_rules
+
+    load_rules()  # the rules' data load on first use: not an article's time
     scores = Scores()
     for annotation in annotations:
         failure = None
         try:
-            predicted = enrich_article(annotation)
+            article = read_article(annotation)
+            start = time.perf_counter()
+            try:
+                predicted = enrich_article(annotation, article)
+            finally:
+                scores.seconds += time.perf_counter() - start
         except Exception as exc:  # one broken article must not hide the others' scores
             failure, predicted = f"failed: {type(exc).__name__}: {exc}", None
         score_article(scores, annotation, predicted)
@@ -171,6 +180,7 @@ def table(scores: Scores, annotations: Sequence[dict[str, Any]]) -> str:
         f"| {s.quotes.f1:.3f} | attribution {s.attribution.value:.3f} of matched "
         f"({s.attribution.total}) |",
         f"| document number | | | | accuracy {s.document_number.value:.3f} |",
+        f"| enrichment time | | | | {s.ms_per_article:.2f} ms an article |",
     ]
     return "\n".join(lines)
 
@@ -188,18 +198,41 @@ def write_doc(text: str, doc: Path = DOC) -> None:
     doc.write_text(current[:start] + "\n" + text + "\n" + current[end:], encoding="utf-8")
 
 
+def both_tables(dev_table: str, golden_table: str) -> str:
+    """What goes between the BENCH markers: enrich-dev first, the set that
+    says how good enrichment is, then the golden regression set."""
+    return (f"### enrich-dev: real news pages\n\n{dev_table}\n\n"
+            f"### Golden set: regression\n\n{golden_table}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("annotations", nargs="?", type=Path, default=ANNOTATIONS)
-    parser.add_argument("--verbose", "-v", action="store_true", help="list every article's errors")
+    parser.add_argument("annotations", nargs="?", type=Path, default=ANNOTATIONS,
+                        help="the golden annotations (default: %(default)s)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="list every page's errors")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/statements.md")
     args = parser.parse_args(argv)
+
+    scorer = enrich_dev.load_scorer()
+    gold = enrich_dev.load_gold(scorer)
+    runs = enrich_dev.run(gold)
+    if args.verbose:
+        print("enrich-dev, crawled text: score.py's errors per page\n")
+    results = enrich_dev.score(scorer, gold, runs, verbose=args.verbose)
+    if args.verbose:
+        for text, run_ in runs.items():
+            for page, failure in run_.failures.items():
+                print(f"{text} {page[:8]} failed: {failure}")
+        print()
+    dev_table = enrich_dev.table(gold, results, runs)
+
     annotations = load_annotations(args.annotations)
     scores = run(annotations)
-    text = table(scores, annotations)
+    golden_table = table(scores, annotations)
+    text = both_tables(dev_table, golden_table)
     print(text)
     if args.verbose:
-        print(f"\n{len(scores.errors)} of {scores.articles} articles with errors:")
+        print(f"\n{len(scores.errors)} of {scores.articles} golden articles with errors:")
         for ident, errors in scores.errors.items():
             print(f"\n{ident}")
             for error in errors:

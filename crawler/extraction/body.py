@@ -39,6 +39,9 @@ AGREEMENT_TO_TRIM = 0.5
 # readability's is this many times longer, trafilatura took a teaser.
 AGREEMENT_TO_REPLACE = 0.9
 LONGER_TO_REPLACE = 2.0
+# A result this many times shorter than readability's is a teaser's length:
+# trafilatura's full mode is tried (see _unless_teaser).
+LONGER_TO_RETRY = 2.0
 # A sentence at the ends is supported when this share of its word pairs is
 # in readability's block; a little slack for quotes and spacing differences.
 SENTENCE_SUPPORT = 0.8
@@ -275,6 +278,32 @@ def _fill_gaps(lines: list[str], reference: list[str]) -> list[str]:
     return merged
 
 
+def _unless_teaser(traf: list[str], read_length: int, read_pairs: set,
+                   tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
+    """trafilatura's full mode in place of a short result from a long page.
+
+    The fast mode sometimes settles for a teaser, a standfirst or a sign-up
+    block outside the article. (One inside readability's block is left to
+    ``main_text``, which takes readability's text then.) When readability
+    finds several times as much text elsewhere, the full mode (trafilatura's
+    own fallbacks) reads the page again; its result stands when it is
+    several times longer too and nearly all inside readability's block: two
+    extractors agreeing on the longer text.
+    """
+    traf_length = sum(len(line) for line in traf)
+    if read_length < LONGER_TO_RETRY * traf_length:
+        return traf
+    traf_pairs = _pairs(_tokens(" ".join(traf)))
+    if traf_pairs and len(traf_pairs & read_pairs) >= AGREEMENT_TO_REPLACE * len(traf_pairs):
+        return traf
+    full = _trafilatura(tree, url, fast=False)
+    full_pairs = _pairs(_tokens(" ".join(full)))
+    if (sum(len(line) for line in full) < LONGER_TO_RETRY * traf_length or not full_pairs
+            or len(full_pairs & read_pairs) < AGREEMENT_TO_REPLACE * len(full_pairs)):
+        return traf
+    return full
+
+
 def main_text(tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
     traf = _trafilatura(tree, url, fast=True)
     read = _readability(tree)
@@ -284,11 +313,12 @@ def main_text(tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
         return read or _trafilatura(tree, url, fast=False)
     if not read:
         return traf
-    traf_pairs = _pairs(_tokens(" ".join(traf)))
     read_tokens = _tokens(" ".join(read))
+    read_pairs = _pairs(read_tokens)
+    traf = _unless_teaser(traf, sum(len(line) for line in read), read_pairs, tree, url)
+    traf_pairs = _pairs(_tokens(" ".join(traf)))
     if not traf_pairs:
         return traf
-    read_pairs = _pairs(read_tokens)
     agreement = len(traf_pairs & read_pairs) / len(traf_pairs)
     traf_length = sum(len(line) for line in traf)
     read_length = sum(len(line) for line in read)

@@ -45,6 +45,48 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # trafilatura copies them into new elements: the whole extraction failed.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
 _VERTICAL_SPACE = re.compile("[\x0b\x0c]")
+# lxml refuses text that opens with an XML declaration naming an encoding
+# (the text is decoded already): the declaration goes, the page stays.
+_XML_DECLARATION = re.compile(r"\A[\s\ufeff]*<\?xml\b[^>]*>")
+
+
+# The WHATWG MIME Sniffing Standard's patterns for HTML ("rules for
+# identifying an unknown MIME type"): after leading whitespace, one of these
+# openings, in any case, where a tag name ends. A page may open with
+# a <script> or <style> and the parser supplies <html>, <head> and <body>;
+# a PHP warning opens with <br />. <meta> is ours: a saved page cut at its
+# <head> starts there.
+_HTML_OPENING = re.compile(
+    rb"<(?:!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|!--"
+    # The standard ends a tag name at a space or ">"; the other whitespace
+    # and "/" (<br/>) end it for the HTML parser too.
+    rb"|meta)[ \t\n\x0c\r>/]"
+)
+_WHITESPACE = b" \t\n\x0c\r"
+# The standard sniffs this many bytes: the resource header.
+SNIFF_BYTES = 1445
+# An XHTML page opens with an XML declaration and maybe comments and
+# processing instructions; what follows decides, as a browser's XML parser
+# finds an XHTML root element.
+_XML_PROLOG = re.compile(rb"<\?xml\b.*?\?>(?:\s+|<!--.*?-->|<\?.*?\?>)*", re.DOTALL)
+# Parse and look: a page that opens with a line of text (a server's warning,
+# a stray byte-order mark of an included file) and then the document, on a
+# line of its own.
+_DOCUMENT_START = re.compile(rb"^[^\S\n]*(?:\xef\xbb\xbf)*<(?:!doctype\s+html|html)[\s>]", re.MULTILINE)
+
+
+def sniffs_as_html(body: bytes) -> bool:
+    """Whether a body of unknown type is an HTML page, as a browser tells
+    from its first bytes (WHATWG MIME Sniffing), XHTML and a text line before
+    the document included."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16, told by its byte-order mark
+        body = body[: 2 * SNIFF_BYTES].decode("utf-16", "replace").encode("utf-8", "replace")
+    head = body[:SNIFF_BYTES].lstrip(_WHITESPACE).removeprefix(b"\xef\xbb\xbf")
+    head = head.lstrip(_WHITESPACE).lower()
+    prolog = _XML_PROLOG.match(head)
+    if prolog:
+        return _HTML_OPENING.match(head, prolog.end()) is not None
+    return _HTML_OPENING.match(head) is not None or _DOCUMENT_START.search(head) is not None
 
 
 def looks_like_html(content_type: str | None, body: bytes) -> bool:
@@ -54,9 +96,7 @@ def looks_like_html(content_type: str | None, body: bytes) -> bool:
             return True
         if mime not in ("", "text/plain", "application/octet-stream"):
             return False
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<div",
-                            b"<!--", b"<title", b"<p"))
+    return sniffs_as_html(body)
 
 
 def _canonical(tree: lxml_html.HtmlElement, base: str) -> str | None:
@@ -167,7 +207,7 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     if looks_binary(decoded.text):
         # An image, an archive or a document served as text/html.
         return Rejected("not_html", "binary content, not text")
-    text = _VERTICAL_SPACE.sub(" ", _CONTROL.sub("", decoded.text))
+    text = _XML_DECLARATION.sub("", _VERTICAL_SPACE.sub(" ", _CONTROL.sub("", decoded.text)))
     try:
         tree = lxml_html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:
