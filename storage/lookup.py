@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from storage.bounds import fit_key, fit_row
 from storage.dialects import insert_for
 from storage.models import Article, ArticleUrl, SourceRow
-from storage.urls import is_site_root, other_scheme, spellings, url_key
+from storage.urls import is_site_root, spellings, url_key
 
 URL_KINDS = ("fetched", "redirect", "canonical")
 # Where the article itself was served: its own URL, or a link that
@@ -41,24 +41,15 @@ def stored_key(url: str) -> str:
 def find_article(
     session: Session, url: str, *, kinds: Iterable[str] = URL_KINDS
 ) -> Article | None:
-    """The article that lived at ``url``, under any spelling of it.
+    """The article that lived at ``url``, under any spelling of it (http
+    or https, ``www.``, a trailing slash, trackers: one key).
 
     Through ``article_urls`` by key; then, for rows archived before that
     table existed (whose ``url`` is the spelling of their first fetch), by
-    every spelling that has the same key; then the same under the other
-    scheme. A key keeps its scheme (it is shown as a URL the article lived
-    at, and an https key for a page only ever served over http would be a
-    URL that never answered), but http and https of one address are one
-    page to whoever looks it up.
+    every spelling that has the same key.
     """
-    for spelling in (url, other_scheme(url)):
-        if spelling is None:
-            continue
-        found = article_at(session, spelling, kinds)
-        article = found[0] if found is not None else legacy_article(session, spelling)
-        if article is not None:
-            return article
-    return None
+    found = article_at(session, url, kinds)
+    return found[0] if found is not None else legacy_article(session, url)
 
 
 def article_at(session: Session, url: str, kinds: Iterable[str]) -> tuple[Article, str] | None:

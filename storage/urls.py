@@ -133,27 +133,34 @@ def _split(url: str) -> tuple[str, str, str, str] | None:
 
 def url_key(url: str) -> str:
     """The key of every spelling of one page: ``https://www.mid.ru:443/en/1/``,
-    ``https://mid.ru/en/1?utm_source=rss#top`` -> ``https://mid.ru/en/1``."""
+    ``http://mid.ru/en/1?utm_source=rss#top`` -> ``https://mid.ru/en/1``.
+    A key is an identity, not a URL that was fetched (``articles.url`` keeps
+    that): an http-only page is keyed under https too."""
     parts = _split(url)
     if parts is None:
         return normalise_url(url)
     scheme, host, path, query = parts
-    return urlunsplit((scheme, host, path, query, ""))
+    # http and https of one address are one page: https stands for both.
+    return urlunsplit(("https" if scheme == "http" else scheme, host, path, query, ""))
 
 
 def spellings(url: str) -> list[str]:
-    """The normalised spellings with the key of ``url``: with and without
-    ``www.``, with and without a trailing slash (at most four)."""
+    """The normalised spellings with the key of ``url``: http or https,
+    with and without ``www.``, with and without a trailing slash (at most
+    eight)."""
     parts = _split(url)
     if parts is None:
         return [normalise_url(url)]
     scheme, host, path, query = parts
     paths = ["/"] if path == "/" else [path, path + "/"]
     hosts = [host, "www." + host]
-    found = [urlunsplit((scheme, h, p, query, "")) for h in hosts for p in paths]
+    # http and https share a key (url_key): a row stored under either is one
+    # of its spellings.
+    schemes = ["https", "http"] if scheme in ("http", "https") else [scheme]
+    found = [urlunsplit((sc, h, p, query, "")) for sc in schemes for h in hosts for p in paths]
     if path == "/" and not query:
         # courlan leaves a bare host without a path ("https://mid.ru").
-        found += [urlunsplit((scheme, h, "", "", "")) for h in hosts]
+        found += [urlunsplit((sc, h, "", "", "")) for sc in schemes for h in hosts]
     return found
 
 
@@ -164,14 +171,6 @@ def same_page(a: str, b: str) -> bool:
     if pa is None or pb is None:
         return normalise_url(a) == normalise_url(b)
     return pa[1:] == pb[1:]
-
-
-def other_scheme(url: str) -> str | None:
-    """The URL under https when it is http, and the other way round; None
-    for any other scheme."""
-    scheme, sep, rest = url.strip().partition("://")
-    swapped = {"http": "https", "https": "http"}.get(scheme.lower())
-    return f"{swapped}{sep}{rest}" if swapped and sep else None
 
 
 def is_site_root(url: str) -> bool:

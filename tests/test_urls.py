@@ -107,13 +107,15 @@ def test_trackers_and_the_fragment_are_dropped():
         "https://e.org/p?id=1"
 
 
-def test_http_and_https_are_one_page_under_two_keys():
-    # README: a key keeps its scheme; the redirect between them is an alias.
-    assert url_key("http://mid.ru/en/1") == "http://mid.ru/en/1"
+def test_http_and_https_are_one_page_under_one_key():
+    # README (issue 14): http and https of one address share a key.
+    assert url_key("http://mid.ru/en/1") == url_key("https://mid.ru/en/1") == \
+        "https://mid.ru/en/1"
+    assert url_key("ftp://mid.ru/en/1") == "ftp://mid.ru/en/1"
     assert same_page("http://mid.ru/en/1", "https://www.mid.ru/en/1/")
     assert set(spellings("https://www.mid.ru/en/1/")) == {
-        "https://mid.ru/en/1", "https://mid.ru/en/1/",
-        "https://www.mid.ru/en/1", "https://www.mid.ru/en/1/"}
+        f"{scheme}://{host}/en/1{slash}" for scheme in ("http", "https")
+        for host in ("mid.ru", "www.mid.ru") for slash in ("", "/")}
 
 
 # Properties.
@@ -169,10 +171,11 @@ def test_every_promised_spelling_has_one_key(host, path, named, tracking, rnd, f
     ]:
         assert url_key(spelling) == key, spelling
         assert normalise_url(spelling) in spellings(key), spelling
-    # http: the same page (a redirect to it is no takedown), under its own key.
+    # http: the same page, under the same key (issue 14).
     http = url("www." + host + ":80", path + "/", mixed, scheme="http") + "#" + fragment
     assert same_page(http, url(host, path, pairs))
-    assert url_key(http) == url_key(url(host, path, pairs, scheme="http"))
+    assert url_key(http) == key
+    assert normalise_url(http) in spellings(key)
 
 
 # Migration 0008, on an archive written by the old normalisation.
