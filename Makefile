@@ -30,8 +30,9 @@ test: $(STAMP)
 	DEMARCHE_TEST_POSTGRES_URL="$${DEMARCHE_TEST_POSTGRES_URL:-$$(.ci/postgres)}" \
 		$(BIN)/python -m pytest
 
-# Extraction quality and speed on ../shared/eval/dev against trafilatura and
-# readability-lxml, all in one run; rewrites the table in docs/extraction.md.
+# Extraction quality and speed on ../shared/eval/dev (token F1) and
+# ../shared/eval/snippets (trafilatura's snippets) against trafilatura and
+# readability-lxml, all in one run; rewrites the tables in docs/extraction.md.
 bench-extract: $(STAMP)
 	$(BIN)/python -m benchmarks.extraction
 

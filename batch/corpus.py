@@ -65,7 +65,7 @@ def extract_saved_page(page: SavedPage) -> dict[str, object]:
         source="",
         url=page.url or "",
         status=200,
-        content_type=None,  # decoded like a browser: BOM, <meta>, detection
+        content_type=None,  # sniffed and decoded like a browser: BOM, <meta>, detection
         body=page.path.read_bytes(),
         fetched_at=datetime.now(UTC),
     )

@@ -1,10 +1,12 @@
 """Every HTML page is read (issue 15, point 1): a body of unknown type is
 told HTML the way a browser tells it (WHATWG MIME Sniffing: whitespace,
 then a tag opening), XHTML with its XML declaration included, and a page
-opening with an XML declaration is parsed whatever path it came by."""
+opening with an XML declaration is parsed whatever path it came by. And
+read whole (point 4): a teaser taken from a long page is read again."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -13,12 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
+from batch.warc_import import import_warcs
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
 from crawler.extraction.html import looks_like_html, sniffs_as_html
 from crawler.items import FetchedPage
-from tests.conftest import article_html
+from tests.conftest import article_html, write_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Ministers agree on river shipping rules"
@@ -131,3 +136,66 @@ def test_demarche_extract_reads_every_page_of_a_folder(tmp_path: Path):
     assert records["feed"]["text"] is None
     assert records["feed"]["error"].startswith("not_html")
     assert f"{len(PAGES) + 1} pages, 1 without text" in proc.stdout
+
+
+# A long report in plain <div> and <p>, and beside it, in an <article> of
+# its own, the teaser of another story: trafilatura's fast mode takes the
+# <article>.
+REPORT = [
+    f"Paragraph {n} of the report: the commission inspected the {place} and found the "
+    f"moorings, the lights and the customs post in the state the treaty requires, "
+    f"with the exception of {flaw}, which the port authority will repair before spring."
+    for n, (place, flaw) in enumerate([
+        ("northern quay", "one crane"), ("ferry landing", "the waiting room"),
+        ("grain terminal", "a weighbridge"), ("fuel pier", "two bollards"),
+        ("container yard", "the fence"), ("pilot station", "its radio mast"),
+        ("old harbour", "the slipway"), ("lock gates", "a sluice"),
+        ("fish market", "the cold store"), ("passenger hall", "the lifts"),
+    ], start=1)
+]
+TEASER = ("Ferries will run all winter this year. The operators say that the two ice breakers "
+          "hired in October will keep the crossing open even in the coldest weeks, and that the "
+          "timetables for January and February will be published next week on their websites "
+          "and at the ticket offices.")
+
+
+def test_a_teaser_beside_a_long_article_gives_way_to_the_article():
+    html = (f"<!DOCTYPE html><html><head><title>{TITLE}</title></head><body>"
+            f'<div class="side"><article class="news"><h3>Ferries to run all winter</h3>'
+            f"<p>{TEASER}</p></article></div>"
+            f'<div class="content"><h1>{TITLE}</h1>' + "".join(f"<p>{p}</p>" for p in REPORT)
+            + "</div></body></html>")
+    result = extract_statement(_page(html.encode("utf-8"), "text/html"))
+    assert not isinstance(result, Rejected), result
+    assert all(p in result.body for p in REPORT)
+    assert "Ferries will run all winter" not in result.body
+
+
+def _own_page(name: str) -> str:
+    """PAGES[name] with a title and a text of its own: not a copy of another."""
+    return PAGES[name].replace(TITLE, f"{TITLE} ({name})").replace(
+        PARAS[0], f"{PARAS[0]} This is the {name} page.")
+
+
+def test_the_crawl_and_the_import_read_such_pages(site, crawl, tmp_path: Path):
+    paths = {name: f"/news/2024/03/0{n}/{name}.html" for n, name in enumerate(sorted(PAGES), 1)}
+    site.page("/news/", "<html><body>" + "".join(f'<a href="{p}">{n}</a> '
+                                                 for n, p in paths.items()) + "</body></html>")
+    for name, path in paths.items():
+        # The crawl's pages say text/html; the XHTML page adds the XML declaration.
+        site.page(path, _own_page(name))
+    result = crawl(write_sources(tmp_path / "sources.toml", site), "loopback_news")
+    assert result.returncode == 0, result.output
+    assert len(result.rows("SELECT url FROM articles")) == len(PAGES)
+    # A WARC import, the records without a Content-Type: sniffed.
+    warc = tmp_path / "pages.warc.gz"
+    with warc.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for name, path in paths.items():
+            headers = StatusAndHeaders("200 OK", [], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"https://mfa.example{path}", "response", http_headers=headers,
+                payload=io.BytesIO(_own_page(name).encode("utf-8"))))
+    summary = import_warcs([warc], f"sqlite:///{tmp_path / 'import.db'}", {}, workers=1)
+    assert summary.rejected == {}
+    assert summary.outcomes["new"] == len(PAGES)
