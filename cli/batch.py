@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.options import workers
+from cli.options import add_archive, add_command, settings_of, workers
 from crawler.ingest.workers import PageBounds
 from crawler.params import ArgumentError
-from crawler.runner import project_settings
 from crawler.sources import registry_of
 
 
@@ -18,7 +17,7 @@ def cmd_import_warc(opts: argparse.Namespace) -> int:
     from batch.warc_import import import_warcs
     from batch.warcfiles import NotAnArchive
 
-    settings = project_settings()
+    settings = settings_of(opts)
     registry = registry_of(settings)
     if opts.source and opts.source not in registry:
         raise ArgumentError(f"unknown source {opts.source!r}; known: {', '.join(registry)}")
@@ -47,7 +46,7 @@ def cmd_reextract(opts: argparse.Namespace) -> int:
     from batch.reextract import reextract
     from crawler.middlewares.warc import warc_folder
 
-    settings = project_settings()
+    settings = settings_of(opts)
     registry = registry_of(settings)
     summary = reextract(settings.get("DEMARCHE_ARCHIVE_URL"), warc_folder(settings), registry,
                         source=opts.source, workers=workers(opts.workers),
@@ -75,20 +74,39 @@ def cmd_extract(opts: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
-    extract = sub.add_parser("extract", help="extract every <id>.html of a folder to JSONL")
+    extract = add_command(
+        sub, "extract", help="extract every <id>.html of a folder to JSONL",
+        description="Extract the main text of every <id>.html in a folder of saved pages, "
+        "in parallel, to one JSON Lines file; the archive is not touched.",
+        examples=["demarche extract pages/ --out pages.jsonl --workers 4"])
     extract.add_argument("directory", type=Path, metavar="DIR")
     extract.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl")
     extract.add_argument("--workers", type=int, default=None,
                          help="processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
 
-    imp = sub.add_parser("import-warc", help="archive the article pages of WARC files")
+    imp = add_command(
+        sub, "import-warc", help="archive the article pages of WARC files",
+        description="Archive the article pages of WARC files (from this crawler or another "
+        "one) as a crawl would: each page is matched to its source by domain, extracted, "
+        "enriched and stored; pages that are not articles are counted and skipped.",
+        examples=["demarche import-warc crawls/*.warc.gz --source mid_ru_en",
+                  "demarche import-warc old.warc.gz --archive sqlite:///data/archive.db"])
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.add_argument("--source", help="registry key for every page (default: by domain)")
     imp.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    add_archive(imp)
     imp.set_defaults(func=cmd_import_warc)
 
-    reext = sub.add_parser("reextract", help="extract the kept WARC responses again")
+    reext = add_command(
+        sub, "reextract", help="extract the kept WARC responses again",
+        description="Extract every archived article again from the response kept in its "
+        "WARC record, with today's extractor, and enrich it again: better cleaning reaches "
+        "old rows without a crawl. A row that comes out different is updated in place (same "
+        "response, read better); one whose record is gone is reported and left as it is.",
+        examples=["demarche reextract --source mid_ru_en --workers 2",
+                  "demarche reextract --archive sqlite:///data/archive.db"])
     reext.add_argument("--source", help="only this source's articles")
     reext.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    add_archive(reext)
     reext.set_defaults(func=cmd_reextract)

@@ -8,9 +8,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cli.options import search_archive
+from cli.options import add_archive, add_command, archive_url, search_archive, settings_of
 from crawler.params import ArgumentError
-from crawler.runner import project_settings
 from crawler.sources import registry_of
 from storage.engine import describe
 
@@ -18,7 +17,7 @@ from storage.engine import describe
 def cmd_browse(opts: argparse.Namespace) -> int:
     from reading.browse import can_be_immutable, serve, sqlite_archive
 
-    url = opts.archive or project_settings().get("DEMARCHE_ARCHIVE_URL")
+    url = archive_url(opts)
     path = sqlite_archive(url)  # a PostgreSQL archive is refused with a message
     search_archive(url).dispose()  # at the current schema: the statements view
     # Immutable only when nothing may write the file: a crawl that starts
@@ -42,8 +41,8 @@ def cmd_report(opts: argparse.Namespace) -> int:
         write_report,
     )
 
-    settings = project_settings()
-    url = opts.archive or settings.get("DEMARCHE_ARCHIVE_URL")
+    settings = settings_of(opts)
+    url = settings.get("DEMARCHE_ARCHIVE_URL")
     sources = registry_of(settings)
     quiet = {key: s.quiet_after for key, s in sources.items()}
     try:
@@ -63,16 +62,29 @@ def cmd_report(opts: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
-    browse = sub.add_parser("browse", help="serve the SQLite archive read-only with Datasette")
-    browse.add_argument("--archive", metavar="URL", help="archive URL (default: the setting)")
+    browse = add_command(
+        sub, "browse", help="serve the SQLite archive read-only with Datasette",
+        description="Serve a SQLite archive read-only in the browser with Datasette "
+        "(its tables, the statements view, search), on this machine only unless --host "
+        "says otherwise. Ctrl-C stops it.",
+        examples=["demarche browse", "demarche browse --archive sqlite:///data/archive.db "
+                  "--port 8080"])
+    add_archive(browse)
     browse.add_argument("--host", default="127.0.0.1", help="address to listen on")
     browse.add_argument("--port", type=int, default=8001, help="port (default 8001)")
     browse.set_defaults(func=cmd_browse)
 
-    report = sub.add_parser("report", help="write a static HTML report with charts")
+    report = add_command(
+        sub, "report", help="write a static HTML report with charts",
+        description="Write a static HTML report of the archive (index.html, with its "
+        "charts) into a folder, and optionally a screenshot of it as headless Chromium "
+        "draws it.",
+        examples=["demarche report --out build/report",
+                  "demarche report --out build/report --screenshot report.png "
+                  "--archive sqlite:///data/archive.db"])
     report.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="folder for index.html (made if missing; its parent must exist)")
-    report.add_argument("--archive", metavar="URL", help="archive URL (default: the setting)")
+    add_archive(report)
     report.add_argument("--screenshot", type=Path, metavar="FILE.png",
                         help="also save the report as headless Chromium draws it")
     report.set_defaults(func=cmd_report)

@@ -6,9 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from cli.options import add_archive, add_command, settings_of
 from cli.output import print_outcomes
 from crawler.params import ArgumentError
-from crawler.runner import project_settings, run_crawls
+from crawler.runner import run_crawls
 from crawler.sources import registry_of
 
 
@@ -26,7 +27,7 @@ def cmd_crawl(opts: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     if opts.replay:
         overrides["DEMARCHE_REPLAY"] = opts.replay
-    settings = project_settings(overrides)
+    settings = settings_of(opts, overrides)  # --archive reaches the pipelines
     keys = list(opts.sources)
     if opts.all:
         keys = list(registry_of(settings))
@@ -41,11 +42,17 @@ def cmd_crawl(opts: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
-    crawl = sub.add_parser("crawl", help="crawl sources now, in this process")
+    crawl = add_command(
+        sub, "crawl", help="crawl sources now, in this process",
+        description="Crawl the named sources now, in this process, into the archive, and "
+        "print what each run found (pages, new, changed, unchanged, errors).",
+        examples=["demarche crawl mid_ru_en -a since=2024-01-01 -a max_articles=50",
+                  "demarche crawl --all --archive sqlite:///data/archive.db"])
     crawl.add_argument("sources", nargs="*", metavar="KEY", help="source keys (demarche sources)")
     crawl.add_argument("--all", action="store_true", help="crawl every registered source")
     crawl.add_argument("-a", dest="arg", action="append", default=[], metavar="NAME=VALUE",
                        help="spider argument: since=YYYY-MM-DD, max_articles=N, max_pages=N")
     crawl.add_argument("--replay", action="append", default=[], metavar="WARC",
                        help="answer requests from this WARC file instead of the network")
+    add_archive(crawl)
     crawl.set_defaults(func=cmd_crawl)

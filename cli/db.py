@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from crawler.runner import project_settings
+from cli.options import add_archive, add_command, archive_url
 from storage.engine import ArchiveError, describe
 
 
@@ -14,7 +14,7 @@ def cmd_db(opts: argparse.Namespace) -> int:
     from storage.engine import make_engine
     from storage.migrate import head_revision, upgrade
 
-    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    url = archive_url(opts)
     engine = make_engine(url)
     try:
         before, after = upgrade(engine)
@@ -34,6 +34,12 @@ def cmd_db(opts: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
-    db = sub.add_parser("db", help="archive schema: `demarche db upgrade`")
+    db = add_command(
+        sub, "db", help="archive schema: `demarche db upgrade`",
+        description="Bring the archive to the current schema (an empty or missing one is "
+        "created), then index for syndication any article archived before that index existed.",
+        examples=["demarche db upgrade",
+                  "demarche db upgrade --archive postgresql://demarche@localhost/demarche"])
     db.add_argument("action", choices=["upgrade"])
+    add_archive(db)
     db.set_defaults(func=cmd_db)

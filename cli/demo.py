@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import time
 
+from cli.options import add_archive, add_command, settings_of
 from cli.output import print_outcomes, print_result
 from crawler.demo.record import DEMO_SOURCES, record_site
-from crawler.runner import project_settings, run_crawls
+from crawler.runner import run_crawls
 from reading.sql import run_readonly
 from storage.engine import describe, project_root
 
@@ -23,7 +24,7 @@ def cmd_demo(opts: argparse.Namespace) -> int:
     warc = project_root() / "build" / "demo.warc.gz"
     pages = record_site(warc)
     print(f"Recorded the offline demo site: {pages} responses in {warc}")
-    settings = project_settings({"DEMARCHE_REPLAY": [str(warc)], "LOG_LEVEL": "WARNING"})
+    settings = settings_of(opts, {"DEMARCHE_REPLAY": [str(warc)], "LOG_LEVEL": "WARNING"})
     url = settings.get("DEMARCHE_ARCHIVE_URL")
     outcomes = run_crawls(list(DEMO_SOURCES), {}, settings)
     print(f"\nCrawled {len(outcomes)} sources into {describe(url)}:")
@@ -38,5 +39,10 @@ def cmd_demo(opts: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
-    demo = sub.add_parser("demo", help="crawl the bundled offline demo into the archive")
+    demo = add_command(
+        sub, "demo", help="crawl the bundled offline demo into the archive",
+        description="Record the bundled demo site (no network needed), crawl it with the "
+        "real spiders into the archive, and show what landed with an example query.",
+        examples=["demarche demo", "demarche demo --archive sqlite:///build/demo.db"])
+    add_archive(demo)
     demo.set_defaults(func=cmd_demo)

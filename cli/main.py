@@ -18,6 +18,11 @@
     demarche browse [--archive URL] [--host H] [--port P]
     demarche report --out DIR [--archive URL] [--screenshot FILE.png]
     demarche demo
+    demarche --version
+
+Every command that reads or writes the archive also takes ``--archive URL``
+(default: the DEMARCHE_ARCHIVE_URL setting); ``demarche COMMAND --help``
+says what a command does and shows an example.
 
 Each command lives in the module of its group (``cli/crawl.py``,
 ``cli/search.py``, ...), which registers its sub-parser; this module only
@@ -29,16 +34,18 @@ ends quietly when the reader of the output goes away (``| head``).
 from __future__ import annotations
 
 import argparse
+import platform
 import sqlite3
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from sqlalchemy.exc import DatabaseError
 
 from cli import batch, browse, crawl, db, demo, records, search, sources
+from cli.options import archive_url
 from cli.output import exit_status
 from crawler.params import ArgumentError
-from crawler.runner import project_settings
 from crawler.sources import RegistryError
 from reading.sql import QueryError
 from storage.engine import ArchiveError, damage_of
@@ -50,12 +57,28 @@ GROUPS = (crawl, sources, batch, db, search, records, browse, demo)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="demarche", description="Crawl, clean and archive foreign-ministry statements."
+        prog="demarche", description="Crawl, clean and archive foreign-ministry statements.",
+        epilog="`demarche COMMAND --help` says what a command does, with an example.\n"
+        "Every command that reads or writes the archive takes --archive URL\n"
+        "(default: the DEMARCHE_ARCHIVE_URL setting).\n\n"
+        "Example:\n  demarche demo && demarche search Syria && demarche show 1",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(sub)
     return parser
+
+
+def version_line() -> str:
+    """The installed distribution's version (what ``pip install`` put in
+    place, not a constant that can drift from it) and Python's."""
+    try:
+        ours = version("demarche")
+    except PackageNotFoundError:
+        ours = "(not installed: pip install -e .)"
+    return f"demarche {ours} (Python {platform.python_version()})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,17 +93,13 @@ def _run(opts: argparse.Namespace) -> int:
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             # A damaged SQLite file shows wherever a page of it is read:
             # one line naming it, not the driver's traceback.
-            damage = damage_of(_archive_url(opts), exc)
+            damage = damage_of(archive_url(opts), exc)
             if damage is None:
                 raise
             raise damage from None
     except (ArgumentError, RegistryError, ArchiveError, QueryError) as exc:
         print(f"demarche {opts.command}: {exc}", file=sys.stderr)
         return 2
-
-
-def _archive_url(opts: argparse.Namespace) -> str:
-    return getattr(opts, "archive", None) or project_settings().get("DEMARCHE_ARCHIVE_URL")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """Arguments and archive access that several commands share: days,
-``--workers``, the statement filters, and opening the archive for reading."""
+``--workers``, the statement filters, ``--archive`` and the settings it
+overrides, opening the archive for reading, and a sub-command's parser with
+its description and example."""
 
 from __future__ import annotations
 
 import argparse
+import textwrap
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from crawler.params import ArgumentError
@@ -55,3 +59,36 @@ def search_archive(url: str):  # type: ignore[no-untyped-def]
     from storage.engine import open_reader
 
     return open_reader(url)
+
+
+def add_command(sub, name: str, *, help: str, description: str,  # type: ignore[no-untyped-def]
+                examples: Sequence[str]) -> argparse.ArgumentParser:
+    """A sub-command's parser whose ``--help`` says what it does and shows
+    how it is typed; the examples are kept as written (one a line)."""
+    return sub.add_parser(
+        name, help=help, description=textwrap.fill(description, width=78),
+        epilog=("Example:\n" if len(examples) == 1 else "Examples:\n")
+        + "\n".join(f"  {example}" for example in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_archive(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--archive", metavar="URL",
+                        help="the archive: sqlite:///FILE or postgresql://... "
+                        "(default: the DEMARCHE_ARCHIVE_URL setting)")
+
+
+def settings_of(opts: argparse.Namespace, overrides: Mapping[str, object] | None = None):  # type: ignore[no-untyped-def]
+    """The project's settings, with ``--archive`` (where the command takes
+    it) as ``DEMARCHE_ARCHIVE_URL``: a crawl's pipelines, the WARC folder
+    beside a SQLite archive and the command itself all see the same one."""
+    from crawler.runner import project_settings
+
+    chosen = dict(overrides or {})
+    if getattr(opts, "archive", None):
+        chosen["DEMARCHE_ARCHIVE_URL"] = opts.archive
+    return project_settings(chosen)
+
+
+def archive_url(opts: argparse.Namespace) -> str:
+    return settings_of(opts).get("DEMARCHE_ARCHIVE_URL")

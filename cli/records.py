@@ -10,10 +10,17 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from cli.options import add_statement_filters, day, search_archive, search_filters
+from cli.options import (
+    add_archive,
+    add_command,
+    add_statement_filters,
+    archive_url,
+    day,
+    search_archive,
+    search_filters,
+)
 from cli.output import when
 from crawler.params import ArgumentError
-from crawler.runner import project_settings
 from storage.engine import ArchiveError, describe, sqlite_file
 
 
@@ -22,7 +29,7 @@ def cmd_show(opts: argparse.Namespace) -> int:
 
     from reading.export import article_details, find_article, plain
 
-    with Session(search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session:
+    with Session(search_archive(archive_url(opts))) as session:
         article_id = find_article(session, opts.article)
         if article_id is None:
             print(f"demarche show: no article with the id or URL {opts.article!r}",
@@ -65,17 +72,22 @@ def cmd_history(opts: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError, ProgrammingError
     from sqlalchemy.orm import Session
 
+    from reading.export import find_article
     from reading.history import article_history
     from storage.engine import make_engine
+    from storage.models import Article
 
-    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    url = archive_url(opts)
     try:
         with Session(make_engine(url, read_only=True)) as session:
-            history = article_history(session, opts.url)
+            # An id, or a URL in any spelling, as for `demarche show`.
+            article_id = find_article(session, opts.article)
+            history = None if article_id is None else article_history(
+                session, session.get(Article, article_id).url)  # type: ignore[union-attr]
             if history is None:
-                print(f"demarche history: no article at {opts.url} in {describe(url)} (looked up "
-                      "by every spelling of the URL and every URL an article lived at)",
-                      file=sys.stderr)
+                print(f"demarche history: no article at {opts.article} in {describe(url)} "
+                      "(looked up as an id, or by every spelling of the URL and every URL an "
+                      "article lived at)", file=sys.stderr)
                 return 2
             print_history(history)
     except (OperationalError, ProgrammingError) as exc:
@@ -123,7 +135,7 @@ def cmd_export(opts: argparse.Namespace) -> int:
     filters = search_filters(opts)
     if opts.format == "parquet" and opts.out == "-":
         raise ArgumentError("Parquet needs a file: --out FILE.parquet")
-    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    url = archive_url(opts)
     if opts.out != "-":
         try:
             check_output(Path(opts.out), sqlite_file(url), force=opts.force)
@@ -146,16 +158,37 @@ def cmd_export(opts: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
-    show = sub.add_parser("show", help="one article, all its fields, by id or URL")
+    show = add_command(
+        sub, "show", help="one article, all its fields, by id or URL",
+        description="One article with all its fields: source, dates, type, speakers, "
+        "countries, translations, quotes, every URL it lived at, then its text. Name it by "
+        "id (from `demarche search`) or by any spelling of any URL it lived at.",
+        examples=["demarche show 42",
+                  "demarche show http://www.mid.ru/en/foreign_policy/news/1801102 --format json"])
     show.add_argument("article", metavar="URL|ID")
     show.add_argument("--format", choices=["text", "json"], default="text")
+    add_archive(show)
     show.set_defaults(func=cmd_show)
 
-    history = sub.add_parser("history", help="an article's URLs, removal and earlier texts")
-    history.add_argument("url", metavar="URL", help="any URL the article lived at")
+    history = add_command(
+        sub, "history", help="an article's URLs, removal and earlier texts",
+        description="An article's history: every URL it lived at, whether its site removed "
+        "it, and each earlier text with a diff against the next. Name it by id or by any "
+        "spelling of any URL it lived at.",
+        examples=["demarche history 42",
+                  "demarche history http://mid.ru/en/foreign_policy/news/1801102"])
+    history.add_argument("article", metavar="URL|ID",
+                         help="the article's id, or any URL it lived at (any spelling)")
+    add_archive(history)
     history.set_defaults(func=cmd_history)
 
-    export = sub.add_parser("export", help="write articles to JSON Lines, CSV or Parquet")
+    export = add_command(
+        sub, "export", help="write articles to JSON Lines, CSV or Parquet",
+        description="Write the articles that match the filters (all of them by default) to "
+        "a JSON Lines, CSV or Parquet file, or to standard output, from one consistent "
+        "snapshot of the archive.",
+        examples=["demarche export --format jsonl --out statements.jsonl --source mid_ru_en",
+                  "demarche export --format csv --out - --query sanctions --since 2024-01-01"])
     export.add_argument("--format", choices=["jsonl", "csv", "parquet"], required=True)
     export.add_argument("--out", required=True, metavar="FILE",
                         help="the file, in a folder that exists (- for stdout)")
@@ -165,4 +198,5 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
     export.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
     export.add_argument("--query", help="only articles this search query matches")
     add_statement_filters(export)
+    add_archive(export)
     export.set_defaults(func=cmd_export)

@@ -8,10 +8,17 @@ import dataclasses
 
 from tabulate import tabulate
 
-from cli.options import add_statement_filters, day, search_archive, search_filters
+from cli.options import (
+    add_archive,
+    add_command,
+    add_statement_filters,
+    archive_url,
+    day,
+    search_archive,
+    search_filters,
+)
 from cli.output import print_result
 from crawler.params import ArgumentError
-from crawler.runner import project_settings
 from reading.sql import DEFAULT_TIMEOUT, QueryResult, readonly_query
 
 FORMATS = ["table", "csv", "json"]
@@ -22,7 +29,7 @@ def cmd_sql(opts: argparse.Namespace) -> int:
         raise ArgumentError("--limit must be at least 1")
     if opts.timeout < 0:
         raise ArgumentError("--timeout must be 0 (none) or more seconds")
-    url = project_settings().get("DEMARCHE_ARCHIVE_URL")
+    url = archive_url(opts)
     with readonly_query(url, opts.query, timeout=opts.timeout, limit=opts.limit) as result:
         print_result(result, opts.format)  # row by row, as the archive hands them over
     return 0
@@ -39,7 +46,7 @@ def cmd_search(opts: argparse.Namespace) -> int:
         raise ArgumentError("--limit must be at least 1")
     query = parse_query(opts.query)  # a malformed query fails before the archive is opened
     filters = search_filters(opts)
-    with Session(search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session:
+    with Session(search_archive(archive_url(opts))) as session:
         hits = search(session, query, filters, opts.limit)
     if opts.format == "table":
         rows = [(h.rank, h.published_at.strftime("%Y-%m-%d") if h.published_at else "-",
@@ -64,7 +71,7 @@ def cmd_trend(opts: argparse.Namespace) -> int:
 
     query = parse_query(opts.query)
     filters = search_filters(opts)  # checks the days
-    with Session(search_archive(project_settings().get("DEMARCHE_ARCHIVE_URL"))) as session:
+    with Session(search_archive(archive_url(opts))) as session:
         points = trend(session, query, opts.by, source=opts.source, since=opts.since,
                        until=opts.until, per_source=opts.per_source,
                        within=dataclasses.replace(filters, source=None, since=None, until=None))
@@ -77,7 +84,14 @@ def cmd_trend(opts: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
-    sql = sub.add_parser("sql", help="run a read-only SQL query against the archive")
+    sql = add_command(
+        sub, "sql", help="run a read-only SQL query against the archive",
+        description="Run one read-only SQL query against the archive (SQLite or PostgreSQL) "
+        "and print its rows as a table, CSV or JSON; statements that would write are "
+        "refused. The `statements` view joins each article to its source and enrichment.",
+        examples=['demarche sql "SELECT source, count(*) FROM articles GROUP BY 1"',
+                  'demarche sql "SELECT * FROM statements" --format csv --archive '
+                  'sqlite:///data/archive.db > statements.csv'])
     sql.add_argument("query")
     sql.add_argument("--format", choices=FORMATS, default="table",
                      help="table (the first 1000 rows), or csv / json (every row, streamed)")
@@ -85,9 +99,16 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
     sql.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                      help=f"stop when the next rows take longer (default {DEFAULT_TIMEOUT}; "
                      "0: never)")
+    add_archive(sql)
     sql.set_defaults(func=cmd_sql)
 
-    search = sub.add_parser("search", help="full-text search, best matches first")
+    search = add_command(
+        sub, "search", help="full-text search, best matches first",
+        description="Full-text search of the archive, in every language it holds, best "
+        "matches first, with a snippet of each hit; the filters narrow it by source, "
+        "country, language, speaker, type, country mentioned and date.",
+        examples=['demarche search \'"chemical weapons" AND Syria\' --since 2012-01-01',
+                  "demarche search sanctions --speaker Lavrov --format json"])
     search.add_argument("query", help='words, "phrases", prefix*, AND, OR, NOT, ( )')
     search.add_argument("--source", help="only this source's articles")
     search.add_argument("--country", help="only sources of this country (ISO 3166 alpha-2)")
@@ -97,9 +118,15 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
     search.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
     search.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
     search.add_argument("--format", choices=FORMATS, default="table")
+    add_archive(search)
     search.set_defaults(func=cmd_search)
 
-    trend = sub.add_parser("trend", help="statements matching a query per day, week or month")
+    trend = add_command(
+        sub, "trend", help="statements matching a query per day, week or month",
+        description="How many statements match a search query per day, week or month, out "
+        "of how many were published then (the share), for all sources or per source.",
+        examples=["demarche trend sanctions --by month --per-source",
+                  "demarche trend 'ceasefire OR truce' --source mid_ru_en --since 2024-01-01"])
     trend.add_argument("query", help="as for demarche search")
     trend.add_argument("--by", choices=["day", "week", "month"], default="day")
     trend.add_argument("--source", help="only this source (share of its own statements)")
@@ -108,4 +135,5 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
     trend.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
     trend.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
     trend.add_argument("--format", choices=FORMATS, default="table")
+    add_archive(trend)
     trend.set_defaults(func=cmd_trend)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from tabulate import tabulate
 
+from cli.options import add_archive, add_command, settings_of
 from cli.output import when
 from crawler.runner import project_settings
 from crawler.sources import registry_of
@@ -29,7 +30,7 @@ def cmd_status(opts: argparse.Namespace) -> int:
     from reading.health import source_health
     from storage.engine import make_engine
 
-    settings = project_settings()
+    settings = settings_of(opts)
     sources = registry_of(settings)
     quiet = {key: s.quiet_after for key, s in sources.items()}
     url = settings.get("DEMARCHE_ARCHIVE_URL")
@@ -75,8 +76,18 @@ def _close_lost_runs(url: str) -> None:
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
-    sources = sub.add_parser("sources", help="list the registered sources")
+    sources = add_command(
+        sub, "sources", help="list the registered sources",
+        description="List the registered sources (the bundled registry, or the file "
+        "DEMARCHE_SOURCES names): key, kind, country, language, spider and name.",
+        examples=["demarche sources",
+                  "DEMARCHE_SOURCES=my-sources.toml demarche sources"])
     sources.set_defaults(func=cmd_sources)
 
-    status = sub.add_parser("status", help="health of every source from the run ledger")
+    status = add_command(
+        sub, "status", help="health of every source from the run ledger",
+        description="The health of every source from the archive's run ledger: its last run, "
+        "its last new article, how many it has and found this week, and why it is flagged.",
+        examples=["demarche status", "demarche status --archive sqlite:///data/archive.db"])
+    add_archive(status)
     status.set_defaults(func=cmd_status)
