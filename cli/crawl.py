@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from cli.options import add_archive, add_command, settings_of
@@ -35,9 +34,6 @@ def cmd_crawl(opts: argparse.Namespace) -> int:
         raise ArgumentError("name at least one source, or --all (see `demarche sources`)")
     outcomes = run_crawls(keys, _spider_args(opts.arg), settings)
     print_outcomes(outcomes)
-    for outcome in outcomes:
-        if outcome.why:
-            print(f"{outcome.source}: {outcome.status}: {outcome.why}", file=sys.stderr)
     return 0 if all(o.status == "finished" for o in outcomes) else 1
 
 

@@ -76,6 +76,10 @@ def print_outcomes(outcomes: list[CrawlOutcome]) -> None:
              o.counts["unchanged"], o.counts["errors"]) for o in outcomes]
     print(tabulate(rows, headers=["source", "status", "pages", "new", "changed",
                                   "unchanged", "errors"]))
+    # Why a run did not finish, one line each, as its ledger row says.
+    for outcome in outcomes:
+        if outcome.why:
+            print(f"{outcome.source}: {outcome.status}: {outcome.why}", file=sys.stderr)
 
 
 def when(moment: datetime | None) -> str:

@@ -20,6 +20,7 @@ METADATA_NAMES = frozenset({
     "metadata.google.internal", "metadata.goog", "metadata", "instance-data",
     "instance-data.ec2.internal", "metadata.azure.internal",
 })
+LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 
 class PrivateAddressRefused(IgnoreRequest):
@@ -27,9 +28,6 @@ class PrivateAddressRefused(IgnoreRequest):
     IgnoreRequest, so that it is never retried (a DNS error would be, three
     times over), counted and logged once per host by the offsite
     middleware."""
-
-
-LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 
 def refused_address(address: str) -> str | None:

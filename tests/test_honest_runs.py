@@ -83,8 +83,8 @@ def test_each_run_of_one_process_counts_its_own_errors(site: Site, tmp_path: Pat
            "DEMARCHE_EXTRACT_WORKERS": "1"}
     out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert out.returncode == 1, out.stdout + out.stderr
-    rows = dict(((s, (st, e)) for s, st, e in sqlite3.connect(tmp_path / "archive.db").execute(
-        "SELECT source, status, errors FROM crawl_runs")))
+    rows = {s: (st, e) for s, st, e in sqlite3.connect(tmp_path / "archive.db").execute(
+        "SELECT source, status, errors FROM crawl_runs")}
     assert rows["good_news"] == ("finished", 0)
     assert rows["bad_news"][0] == "failed" and rows["bad_news"][1] >= 1
     table = out.stdout.splitlines()

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-BATCH = 50
 from crawler.spiders.sitemap import sitemap_entries
 from tests.conftest import Site, write_sources
+
+# DEMARCHE_DRAIN_BATCH for the crawl test: small, so that a few hundred
+# URLs take several refills.
+BATCH = 50
 
 
 def urlset(urls: list[str]) -> str:
@@ -19,7 +22,7 @@ def urlset(urls: list[str]) -> str:
             + "".join(f"<url><loc>{u}</loc></url>" for u in urls) + "</urlset>")
 
 
-def test_entries_are_read_lazily_and_damage_keeps_what_came_before():
+def test_entries_come_one_by_one_and_damage_keeps_what_came_before():
     body = urlset([f"https://example.org/n/{i}" for i in range(5)]).encode()
     kind, entries = sitemap_entries(body)
     assert kind == "urlset"

@@ -22,8 +22,8 @@ from collections import Counter
 from typing import Self
 
 from scrapy import Request, Spider, signals
-from scrapy.crawler import Crawler
 from scrapy import exceptions as scrapy_errors
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import error as net
