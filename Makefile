@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.installed-test-stamp
 
 .PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-search bench-sitemap report-screenshot clean
 
@@ -13,8 +14,14 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,postgres]"
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+# The tests also need what only a cluster needs (Dask, Celery, Redis's
+# client, fsspec: the `cluster` extra) and PostgreSQL's driver.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,postgres,cluster]"
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
@@ -25,41 +32,44 @@ demo: $(STAMP)
 # .ci/postgres installs and starts one on loopback unless
 # DEMARCHE_TEST_POSTGRES_URL already names a server. The report tests open
 # the report in headless Chromium: .ci/chromium installs it when missing.
-test: $(STAMP)
+# The distributed tests use a real Redis server: .ci/redis installs and
+# starts one on loopback.
+test: $(TEST_STAMP)
 	.ci/chromium
 	DEMARCHE_TEST_POSTGRES_URL="$${DEMARCHE_TEST_POSTGRES_URL:-$$(.ci/postgres)}" \
+	DEMARCHE_TEST_REDIS_URL="$${DEMARCHE_TEST_REDIS_URL:-$$(.ci/redis)}" \
 		$(BIN)/python -m pytest
 
 # Extraction quality and speed on ../shared/eval/dev (token F1) and
 # ../shared/eval/snippets (trafilatura's snippets) against trafilatura and
 # readability-lxml, all in one run; rewrites the tables in docs/extraction.md.
-bench-extract: $(STAMP)
+bench-extract: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.extraction
 
 # Who said what (speakers, quotes, attribution, countries) on the real pages of
 # ../shared/eval/enrich-dev, scored by its score.py, and everything against the
 # golden set tests/golden/enrich; rewrites both tables in docs/statements.md
 # (--verbose lists each page's errors).
-bench-enrich: $(STAMP)
+bench-enrich: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.enrichment
 
 # The idle scheduler's memory and the cost of a crawl subprocess.
-bench-schedule: $(STAMP)
+bench-schedule: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.scheduler
 
 # demarche import-warc against bare extraction of the same 500 real pages.
-bench-import: $(STAMP)
+bench-import: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.import_warc
 
 # Full-text search against a LIKE scan, trigram against one token per
 # Chinese character, and the memory of exports, on 100,000 generated
 # statements in a temporary SQLite archive (about two minutes).
-bench-search: $(STAMP)
+bench-search: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.search
 
 # The peak memory of a crawl against its sitemap's size: 10,000, 100,000
 # and 1,000,000 URLs (about a minute).
-bench-sitemap: $(STAMP)
+bench-sitemap: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.sitemap_memory
 
 # The demo's report as headless Chromium draws it: docs/report.png.
