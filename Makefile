@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 
-.PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-search bench-sitemap report-screenshot clean
+.PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-crawl bench-search bench-sitemap report-screenshot screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
@@ -67,6 +67,12 @@ bench-import: $(TEST_STAMP)
 bench-search: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.search
 
+# The real spiders and pipelines crawl a loopback site of four hosts
+# (listings and a sitemap serving the dev pages) into a fresh archive,
+# against bare extraction of the same pages in the same run.
+bench-crawl: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks.crawl
+
 # The peak memory of a crawl against its sitemap's size: 10,000, 100,000
 # and 1,000,000 URLs (about a minute).
 bench-sitemap: $(TEST_STAMP)
@@ -80,6 +86,12 @@ report-screenshot: $(STAMP)
 	DEMARCHE_ARCHIVE_URL=sqlite:///$(CURDIR)/$(REPORT_DEMO)/archive.db $(BIN)/demarche demo >/dev/null
 	$(BIN)/demarche report --archive sqlite:///$(CURDIR)/$(REPORT_DEMO)/archive.db \
 		--out $(REPORT_DEMO) --screenshot docs/report.png
+
+# The reading room's pages (docs/statement.png, speaker.png, source.png,
+# country.png, search.png) and the report (docs/report.png), each drawn by
+# headless Chromium from a fresh demo archive.
+screenshots: $(STAMP) report-screenshot
+	$(BIN)/python -m reading.screenshots --out docs
 
 clean:
 	rm -rf build .pytest_cache archive.db archive.db-wal archive.db-shm warc logs

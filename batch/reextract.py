@@ -9,6 +9,13 @@ read better, not a new version of the statement. Rows whose record is gone
 or unreadable, or whose page extraction now rejects, are reported and left
 as they are.
 
+Rows go in chunks of ``CHUNK``, each one transaction, and a row whose
+``extractor_hash`` is current is skipped (``everything=True``, ``--all``,
+examines it all the same): a run that is stopped resumes where it was when
+started again. The pages are extracted in a pool of local processes, or
+on a Dask cluster (``--scheduler``, ``--local``: ``batch.cluster``), whose
+workers must be able to open the WARC URIs.
+
 Every row is also enriched again (type, speakers, quotes, countries...)
 when its text changed or the enrichment rules did (``enricher_hash``):
 from its WARC record when it has one, else from the archived title and
@@ -21,19 +28,21 @@ import dataclasses
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from batch.warc_import import DEFAULT_BOUNDS
 from batch.warcfiles import DAMAGE, read_response
 from crawler.extraction import boilerplate
 from crawler.extraction.draft import Rejected
+from crawler.extraction.provenance import extractor_hash
 from crawler.ingest.archiving import learned_lines
 from crawler.ingest.processing import enrich_statement, enricher_hash, load_rules, process_page
 from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
@@ -45,6 +54,7 @@ from storage.clusters import index_article, lock_index
 from storage.engine import open_archive
 from storage.models import Article, SourceRow
 from storage.statements import store_enrichment
+from storage.warc_uris import join
 
 # What a re-extraction may change besides the text.
 _FIELDS = ("title", "body", "published_at", "author", "language", "canonical_url")
@@ -60,11 +70,14 @@ class ReextractSummary:
     rejected: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     workers: int = 1
+    total: int = 0  # rows with a WARC record to examine
+    dashboard: str | None = None
 
 
-def resolve_warc(name: str, folder: Path) -> Path:
-    path = Path(name)
-    return path if path.is_absolute() else folder / path
+def resolve_warc(name: str, folder: Path | str) -> str:
+    """The URI of a stored WARC location: a URI as it is, an older row's
+    bare name in ``folder`` (an archive not yet at revision 0009)."""
+    return join(folder, name)
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,7 @@ class _Job:
     article_id: int
     source: Source | None
     source_key: str
-    path: Path
+    path: str  # a URI (storage.warc_uris)
     offset: int
     learned: frozenset[str]  # the source's learned chrome lines (keys)
 
@@ -141,38 +154,131 @@ def _published(archived: datetime | None, new: datetime | None) -> datetime | No
     return new
 
 
-def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source], *,
+# Rows a chunk reads, extracts and writes in one transaction: an
+# interrupted run keeps every chunk it finished, and the rows of those
+# chunks (their extractor hash now current) are skipped when it runs again.
+CHUNK = 500
+# Rows a Dask task extracts: a few seconds of a worker's time.
+TASK_ROWS = 25
+
+
+def _pending(source: str | None, everything: bool) -> Any:
+    """The rows with a WARC record still to examine: all of them, or those
+    whose text an older extractor made."""
+    query = select(Article.id, Article.source, Article.warc_file, Article.warc_offset).where(
+        Article.warc_file.is_not(None), Article.warc_offset.is_not(None))
+    if not everything:
+        query = query.where(or_(Article.extractor_hash.is_(None),
+                                Article.extractor_hash != extractor_hash()))
+    if source is not None:
+        query = query.where(Article.source == source)
+    return query
+
+
+def _run_many(jobs: list[_Job]) -> list[tuple[int, Statement | Rejected | None]]:
+    """A Dask task: several rows, each extracted inline (a Dask worker is
+    a daemon process and cannot fork a pool)."""
+    return [_run(job) for job in jobs]
+
+
+class _Extractor:
+    """Where a chunk's rows are extracted: a local pool, or a Dask cluster."""
+
+    def __init__(self, workers: int, bounds: PageBounds, client: Any = None) -> None:
+        self.client = client
+        self.workers = workers
+        self.bounds = bounds
+        self.pool: BoundedPool | None = None
+
+    def __enter__(self) -> _Extractor:
+        if self.client is None:
+            load_rules()
+            self.pool = BoundedPool(self.workers, self.bounds).__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.__exit__(*exc)
+
+    def run(self, jobs: list[_Job]) -> Iterator[tuple[int, Statement | Rejected | None]]:
+        if self.client is not None:
+            from batch.cluster import ordered_map
+
+            slices = [jobs[i:i + TASK_ROWS] for i in range(0, len(jobs), TASK_ROWS)]
+            for results in ordered_map(self.client, _run_many, slices, window=4 * self.workers):
+                yield from results
+            return
+        assert self.pool is not None
+        yield from bounded_map(
+            self.pool, _run, jobs, 16 * self.workers,
+            costly=lambda job, error: (job.article_id, Rejected("too_costly", str(error))))
+
+
+def reextract(archive_url: str, warc_folder: Path | str, registry: Mapping[str, Source], *,
               source: str | None = None, workers: int | None = None,
-              bounds: PageBounds | None = None,
+              bounds: PageBounds | None = None, everything: bool = False,
+              chunk: int = CHUNK, scheduler: str | None = None, local: int | None = None,
+              started: Callable[[ReextractSummary], None] | None = None,
               progress: Callable[[ReextractSummary], None] | None = None) -> ReextractSummary:
-    """Extract the kept responses again; each page held to ``bounds``, as
-    in the crawl (a page past them is rejected now, its row kept)."""
+    """Extract the kept responses again, ``chunk`` rows a transaction;
+    rows whose extractor hash is current are skipped unless ``everything``.
+    Each page is held to ``bounds``, as in the crawl (a page past them is
+    rejected now, its row kept). With ``scheduler`` or ``local`` the pages
+    are extracted on a Dask cluster (``batch.cluster``) instead of a pool."""
     bounds = bounds or DEFAULT_BOUNDS
     engine = open_archive(archive_url)
     summary = ReextractSummary(workers=max(1, workers or os.cpu_count() or 1))
-    started = time.perf_counter()
-    query = select(Article.id, Article.source, Article.warc_file, Article.warc_offset).where(
-        Article.warc_file.is_not(None), Article.warc_offset.is_not(None)).order_by(Article.id)
-    if source is not None:
-        query = query.where(Article.source == source)
+    started_at = time.perf_counter()
+    query = _pending(source, everything)
     with Session(engine) as session:
-        rows = session.execute(query).all()
-        learned = learned_lines(session, {r.source for r in rows})
-    jobs = [_Job(r.id, registry.get(r.source), r.source, resolve_warc(r.warc_file, warc_folder),
-                 r.warc_offset, frozenset(learned.get(r.source, ()))) for r in rows]
-    updates: list[tuple[int, Statement]] = []
-    load_rules()
-    with BoundedPool(summary.workers, bounds) as pool:
-        for article_id, result in bounded_map(
-                pool, _run, jobs, 16 * summary.workers,
-                costly=lambda job, error: (job.article_id, Rejected("too_costly", str(error)))):
-            summary.examined += 1
-            if result is None:
-                summary.missing += 1
-            elif isinstance(result, Rejected):
-                summary.rejected[result.reason] += 1
-            else:
-                updates.append((article_id, result))
+        summary.total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    done: set[int] = set()
+    with ExitStack() as stack:
+        client = None
+        if scheduler or local:
+            from batch.cluster import dashboard, dask_client, worker_count
+
+            client = stack.enter_context(dask_client(scheduler, local))
+            summary.workers = max(1, worker_count(client))
+            summary.dashboard = dashboard(client)
+        if started:
+            started(summary)
+        extractor = stack.enter_context(_Extractor(summary.workers, bounds, client))
+        last = 0
+        while True:
+            with Session(engine) as session:
+                rows = session.execute(query.where(Article.id > last).order_by(Article.id)
+                                       .limit(chunk)).all()
+                learned = learned_lines(session, {r.source for r in rows})
+            if not rows:
+                break
+            last = rows[-1].id
+            jobs = [_Job(r.id, registry.get(r.source), r.source, resolve_warc(r.warc_file,
+                         warc_folder), r.warc_offset, frozenset(learned.get(r.source, ())))
+                    for r in rows]
+            updates: list[tuple[int, Statement]] = []
+            for article_id, result in extractor.run(jobs):
+                summary.examined += 1
+                if result is None:
+                    summary.missing += 1
+                elif isinstance(result, Rejected):
+                    summary.rejected[result.reason] += 1
+                else:
+                    updates.append((article_id, result))
+            _write_chunk(engine, updates, summary)
+            done |= {article_id for article_id, _ in updates}
+            if progress:
+                progress(summary)
+    _enrich_stored(engine, registry, source, done, summary, bounds)
+    summary.seconds = time.perf_counter() - started_at
+    if progress:
+        progress(summary)
+    return summary
+
+
+def _write_chunk(engine: Any, updates: list[tuple[int, Statement]],
+                 summary: ReextractSummary) -> None:
+    """One chunk's rows updated in one transaction."""
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         if updates:
@@ -205,12 +311,6 @@ def reextract(archive_url: str, warc_folder: Path, registry: Mapping[str, Source
                     differs or article.enricher_hash != enricher_hash()):
                 store_enrichment(session, article.id, statement.enrichment, enricher_hash())
                 summary.enriched += 1
-    _enrich_stored(engine, registry, source, {article_id for article_id, _ in updates}, summary,
-                   bounds)
-    summary.seconds = time.perf_counter() - started
-    if progress:
-        progress(summary)
-    return summary
 
 
 def _enrich_stored(engine: Any, registry: Mapping[str, Source], source: str | None,

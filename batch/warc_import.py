@@ -13,7 +13,9 @@ an unchanged page is just marked seen). A damaged or truncated record is
 reported and skipped, never archived in part; a record over the size cap
 (the crawl's DOWNLOAD_MAXSIZE) is skipped unread and counted; the import
 goes on. A path that is not a WARC or ARC file stops the import before it
-starts (``NotAnArchive``).
+starts (``NotAnArchive``). A file is a path or a URL (``s3://``,
+``https://``: fsspec, the ``cluster`` extra); each row keeps its record's
+file as a URI (``file:///...`` for a local one: ``storage.warc_uris``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from storage.archive import sync_sources
 from storage.engine import open_archive
+from storage.warc_uris import to_uri, warc_size
 
 BATCH = 200
 # Damaged records listed in the report: a file of a million damaged
@@ -71,6 +74,9 @@ class ImportSummary:
     damaged: list[Damage] = field(default_factory=list)  # the first DAMAGE_LISTED
     seconds: float = 0.0
     workers: int = 1
+    # How far reading has gone, in bytes of all the files, for progress.
+    bytes_done: int = 0
+    bytes_total: int = 0
 
     @property
     def archived(self) -> int:
@@ -151,12 +157,14 @@ def _too_costly(job: tuple[FetchedPage, object], error: Exception) -> Rejected:
     return Rejected("too_costly", str(error))
 
 
-def _jobs(paths: Iterable[Path], resolve: SourceResolver, summary: ImportSummary,
+def _jobs(paths: Iterable[Path | str], resolve: SourceResolver, summary: ImportSummary,
           max_size: int) -> Iterator[tuple[FetchedPage, Source | SiteSource]]:
+    before = 0
     for path in paths:
         summary.files += 1
-        warc_file = str(path.resolve())
+        warc_file = to_uri(path)
         for item in iter_responses(path, max_size):
+            summary.bytes_done = before + item.offset
             if isinstance(item, Damage):
                 summary.damaged_records += 1
                 if len(summary.damaged) < DAMAGE_LISTED:
@@ -182,9 +190,11 @@ def _jobs(paths: Iterable[Path], resolve: SourceResolver, summary: ImportSummary
                 etag=item.etag, last_modified=item.last_modified,
                 warc_file=warc_file, warc_offset=item.offset,
             ), source
+        before += warc_size(path)
+        summary.bytes_done = before
 
 
-def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Source], *,
+def import_warcs(paths: list[Path | str], archive_url: str, registry: Mapping[str, Source], *,
                  source: str | None = None, workers: int | None = None,
                  max_size: int = MAX_RECORD_SIZE, bounds: PageBounds | None = None,
                  progress: Callable[[ImportSummary], None] | None = None) -> ImportSummary:
@@ -204,7 +214,8 @@ def import_warcs(paths: list[Path], archive_url: str, registry: Mapping[str, Sou
     if problems:
         raise NotAnArchive("; ".join(problems))
     engine = open_archive(archive_url)
-    summary = ImportSummary(workers=max(1, workers or os.cpu_count() or 1))
+    summary = ImportSummary(workers=max(1, workers or os.cpu_count() or 1),
+                            bytes_total=sum(warc_size(path) for path in paths))
     resolve = SourceResolver(registry, source)
     started = time.perf_counter()
     batch: list[Statement] = []

@@ -10,6 +10,12 @@ ARC-to-WARC conversion. A record is given out whole or not at all: one cut
 short (the file ends inside it, its gzip member is corrupt or never ends,
 its block is shorter than its Content-Length) is a ``Damage``, never a page
 with half its text. Records over a size cap are skipped unread.
+
+A file is named by a path or a URI (``storage.warc_uris``: ``file://``
+with the standard library, ``s3://``, ``https://``... through fsspec), and
+a gzipped file can be read in byte ranges (``record_start``): a backfill
+spreads one large file over several tasks, each reading the records that
+begin in its range.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
 from warcio.utils import BUFF_SIZE
+
+from storage.warc_uris import kind_of, local_path, open_warc, warc_size
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +83,7 @@ class WarcResponse:
 class Damage:
     """A record that could not be read: where, and why."""
 
-    path: Path
+    path: Path | str
     offset: int
     error: str
 
@@ -88,7 +96,7 @@ class Skipped:
     """A response record left unread: ``too_large`` (over the cap),
     ``not_http`` (no HTTP status and headers), ``revisit`` (no body)."""
 
-    path: Path
+    path: Path | str
     offset: int
     reason: str
 
@@ -145,7 +153,7 @@ def _block_length(record, offset: int) -> int:  # type: ignore[no-untyped-def]
     return int(record.length)
 
 
-def _http(record, path: Path, offset: int, max_size: int  # type: ignore[no-untyped-def]
+def _http(record, path: Path | str, offset: int, max_size: int  # type: ignore[no-untyped-def]
           ) -> WarcResponse | Skipped:
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
     try:
@@ -177,7 +185,7 @@ def _at_end(records: _Records, size: int) -> bool:
     return records.fh.tell() >= size and (reader is None or reader.rem_length() == 0)
 
 
-def _read(records: _Records, record, path: Path, max_size: int,  # type: ignore[no-untyped-def]
+def _read(records: _Records, record, path: Path | str, max_size: int,  # type: ignore[no-untyped-def]
           size: int) -> tuple[WarcResponse | Skipped | None, DamagedRecord | None]:
     """The current record, read to its end and checked whole, and what is
     wrong with it. A record over the cap is skipped all the same; it is
@@ -207,14 +215,15 @@ def _read(records: _Records, record, path: Path, max_size: int,  # type: ignore[
     return item, None
 
 
-def read_response(path: Path, offset: int, max_size: int = MAX_RECORD_SIZE) -> WarcResponse:
-    """The response record at ``offset``; raises one of DAMAGE, or LookupError
-    when the record there is not a readable response."""
-    with path.open("rb") as stream:
+def read_response(path: Path | str, offset: int, max_size: int = MAX_RECORD_SIZE
+                  ) -> WarcResponse:
+    """The response record at ``offset`` of a path or URI; raises one of
+    DAMAGE, or LookupError when the record there is not a readable response."""
+    with open_warc(path) as stream:
         stream.seek(offset)
         records = _Records(stream)
         record = next(iter(records))
-        item, damage = _read(records, record, path, max_size, path.stat().st_size)
+        item, damage = _read(records, record, path, max_size, warc_size(path))
     if damage is not None:
         raise damage
     if not isinstance(item, WarcResponse):
@@ -223,17 +232,22 @@ def read_response(path: Path, offset: int, max_size: int = MAX_RECORD_SIZE) -> W
     return item
 
 
-def check_archive(path: Path) -> None:
-    """Raise NotAnArchive unless ``path`` is a file that begins with a WARC
-    or ARC record (gzipped or not)."""
-    if path.is_dir():
+def check_archive(path: Path | str) -> None:
+    """Raise NotAnArchive unless ``path`` (a path or URI) is a file that
+    begins with a WARC or ARC record (gzipped or not)."""
+    try:
+        kind = kind_of(path)
+    except OSError as exc:
+        raise NotAnArchive(f"{path} cannot be read: {exc.strerror or exc}") from None
+    if kind == "directory":
         raise NotAnArchive(f"{path} is a folder, not a WARC file")
-    if not path.exists():
+    if kind == "missing":
         raise NotAnArchive(f"no such file: {path}")
-    if not path.is_file():
+    local = local_path(path)
+    if local is not None and not local.is_file():
         raise NotAnArchive(f"{path} is not a regular file")
     try:
-        with path.open("rb") as stream:
+        with open_warc(path) as stream:
             reader = _StrictReader(stream)
             first = reader.readline(200)
             empty = stream.tell() == 0
@@ -267,28 +281,35 @@ def _resume_at(stream: BinaryIO, after: int, marker: bytes) -> int | None:
     return None
 
 
-def iter_responses(path: Path, max_size: int = MAX_RECORD_SIZE
-                   ) -> Iterator[WarcResponse | Damage | Skipped]:
-    """Every response record of a WARC or ARC file, a Skipped for each one
-    left unread, and a Damage for each damaged stretch (reading goes on at
-    the next gzip member, or WARC record, that reads). Raises NotAnArchive
-    for what is no such file."""
+def iter_responses(path: Path | str, max_size: int = MAX_RECORD_SIZE, *, start: int = 0,
+                   end: int | None = None) -> Iterator[WarcResponse | Damage | Skipped]:
+    """Every response record of a WARC or ARC file (a path or URI), a
+    Skipped for each one left unread, and a Damage for each damaged stretch
+    (reading goes on at the next gzip member, or WARC record, that reads).
+    Raises NotAnArchive for what is no such file.
+
+    With ``start`` (a record's first byte, see ``record_start``) and
+    ``end``, only the records that begin in ``[start, end)``: the ranges of
+    one file, read apart, give every record once."""
     check_archive(path)
-    size = path.stat().st_size
-    with path.open("rb") as stream:
+    size = warc_size(path)
+    end = size if end is None else min(end, size)
+    with open_warc(path) as stream:
         marker = _GZIP_MEMBER if stream.read(2) == _GZIP_MEMBER[:2] else _WARC_RECORD
-        start: int | None = 0
-        while start is not None:
-            stream.seek(start)
+        begin: int | None = start
+        while begin is not None and begin < end:
+            stream.seek(begin)
             records = _Records(stream)
             try:
                 for record in records:
+                    if records.offset >= end:
+                        return  # the next range's first record
                     item, damage = _read(records, record, path, max_size, size)
                     if item is not None:
                         yield item
                     if damage is not None:
                         raise damage
-                if records.offset < size:
+                if records.offset < end:
                     # What is left did not even begin a record: a gzip
                     # member cut before it gave out a byte.
                     yield Damage(path, records.offset,
@@ -305,6 +326,30 @@ def iter_responses(path: Path, max_size: int = MAX_RECORD_SIZE
                     error = f"the file ends inside this record (truncated): {error}"
                 yield Damage(path, where, error)
                 try:
-                    start = _resume_at(stream, max(where, start), marker)
+                    begin = _resume_at(stream, max(where, begin), marker)
                 except OSError:
                     return  # the file cannot be read past here: said above
+
+
+def is_gzipped(path: Path | str) -> bool:
+    """Whether the file is gzipped (record by record, if it is a WARC)."""
+    with open_warc(path) as stream:
+        return stream.read(2) == _GZIP_MEMBER[:2]
+
+
+def record_start(path: Path | str, after: int) -> int | None:
+    """The offset of the first gzip member at or after ``after`` that opens
+    a WARC or ARC record, or None past the last one. The gzip magic can
+    occur inside compressed data: a candidate counts only when it inflates
+    to a record's first line."""
+    with open_warc(path) as stream:
+        position = after - 1
+        while (position := _resume_at(stream, position, _GZIP_MEMBER)) is not None:
+            stream.seek(position)
+            try:
+                head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(stream.read(512), 64)
+            except zlib.error:
+                continue
+            if head.startswith((b"WARC/", b"filedesc://")):
+                return position
+    return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import io
 import json
 import sys
 import time
@@ -146,6 +147,32 @@ def score(scorer: ModuleType, gold: Sequence[dict[str, Any]], runs: dict[str, Ru
             for text in TEXTS}
 
 
+def halves(scorer: ModuleType, gold: Sequence[dict[str, Any]], runs: dict[str, Run]) -> dict[str, dict[str, Any]]:
+    """score.py's results on each half of the pages (A: the 1st, 3rd, …
+    page in id order; B: the others), crawled text: rules tuned on one half
+    should hold on the other."""
+    out = {}
+    for name, start in (("A", 0), ("B", 1)):
+        pages = list(gold)[start::2]
+        ids = {g["id"] for g in pages}
+        records = [r for r in runs["crawled"].records if r["id"] in ids]
+        out[name] = scorer.score(pages, records, out=io.StringIO(), warn=False, verbose=False)
+    return out
+
+
+def halves_line(results: dict[str, dict[str, Any]]) -> str:
+    """One line per half: the figures the issue sets floors for."""
+    lines = []
+    for name, result in results.items():
+        attribution = result["attribution"]
+        lines.append(f"half {name}: speakers F1 {result['speakers'][2]:.3f}, with country "
+                     f"{result['speakers+country'][2]:.3f}, quotes F1 {result['quotes'][2]:.3f}, "
+                     f"attribution {attribution if attribution is None else f'{attribution:.3f}'}, "
+                     f"countries F1 {result['countries'][2]:.3f}")
+    return ("Cross-check, crawled text, the pages split in two by id order (odd / even): "
+            + "; ".join(lines) + ".")
+
+
 def _prf(values: Sequence[float]) -> str:
     p, r, f = values
     return f"P {p:.3f} · R {r:.3f} · **F1 {f:.3f}**"
@@ -162,7 +189,7 @@ def _attribution(result: dict[str, Any]) -> str:
 
 
 def table(gold: Sequence[dict[str, Any]], results: dict[str, dict[str, Any]],
-          runs: dict[str, Run]) -> str:
+          runs: dict[str, Run], split: dict[str, dict[str, Any]] | None = None) -> str:
     quotes = sum(len(g["quotes"]) for g in gold)
     speakers = sum(len(g["speakers"]) for g in gold)
     failed = {page for run_ in runs.values() for page in run_.failures}
@@ -184,4 +211,6 @@ def table(gold: Sequence[dict[str, Any]], results: dict[str, dict[str, Any]],
         lines.append(f"| {label} | " + " | ".join(cell(results[t]) for t in TEXTS) + " |")
     lines.append("| enrichment time | " + " | ".join(f"{runs[t].ms_per_page:.2f} ms a page"
                                                     for t in TEXTS) + " |")
+    if split:
+        lines += ["", halves_line(split)]
     return "\n".join(lines)

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             for page, failure in run_.failures.items():
                 print(f"{text} {page[:8]} failed: {failure}")
         print()
-    dev_table = enrich_dev.table(gold, results, runs)
+    dev_table = enrich_dev.table(gold, results, runs, enrich_dev.halves(scorer, gold, runs))
 
     annotations = load_annotations(args.annotations)
     scores = run(annotations)

@@ -42,7 +42,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from sqlalchemy.exc import DatabaseError
 
-from cli import batch, browse, crawl, db, demo, records, search, sources
+from cli import backfill, batch, browse, crawl, db, demo, records, search, sources, workers
 from cli.options import archive_url
 from cli.output import exit_status
 from crawler.params import ArgumentError
@@ -52,7 +52,7 @@ from storage.engine import ArchiveError, damage_of
 
 # In the order `demarche --help` lists them: crawling first, then the
 # archive's upkeep, then reading it.
-GROUPS = (crawl, sources, batch, db, search, records, browse, demo)
+GROUPS = (crawl, sources, workers, batch, backfill, db, search, records, browse, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,6 +51,15 @@ DEMARCHE_DRAIN_BATCH = int(os.environ.get("DEMARCHE_DRAIN_BATCH", "500"))
 DEMARCHE_RUN_ID = 0
 # Where the scheduler writes each crawl's log (empty: <project>/logs).
 DEMARCHE_LOG_DIR = os.environ.get("DEMARCHE_LOG_DIR", "")
+# Crawls on several machines (docs/deploy.md): the Redis URL of the Celery
+# broker. Set, `python -m schedules` only queues each job there and the
+# workers (`celery -A schedules.celery_app worker -Q crawl`) crawl; empty,
+# the scheduler crawls on this machine.
+DEMARCHE_BROKER_URL = os.environ.get("DEMARCHE_BROKER_URL", "")
+# Seconds after which the broker hands a job whose worker went silent to
+# another worker; 0: the longest time limit of the timetable plus margins
+# (schedules/celery_app.py). A job must never outlast it while alive.
+DEMARCHE_VISIBILITY_TIMEOUT = float(os.environ.get("DEMARCHE_VISIBILITY_TIMEOUT", "0"))
 # Off: no request ever connects to a loopback, private, link-local,
 # multicast or cloud-metadata address, checked after DNS
 # (crawler/addresses.py), and registry rows naming one fail at load. On
@@ -126,6 +135,9 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.ledger.CrawlLedger": 500,
+    # After the ledger (which opens the run row): one crawl of a site at a
+    # time across machines, on a PostgreSQL archive.
+    "crawler.extensions.domain_lock.DomainLock": 510,
 }
 
 LOG_LEVEL = "INFO"

@@ -3,7 +3,9 @@
 :func:`browse_metadata` is Datasette's metadata as plain data: titles,
 descriptions and column help for the tables people read, facets, full-text
 search on the FTS5 index of migration 0004, and canned queries for the
-research views. :func:`serve` starts Datasette on it in this process.
+research views. :func:`serve` starts Datasette on it in this process, with
+the reading room (``reading/room``: statement, speaker, source, country
+and search pages) as a plugin in front of Datasette's tables.
 
 Facets: Datasette facets on columns of a table or view, not on
 expressions or joins, so the view ``statements`` (migration 0005) carries
@@ -36,6 +38,8 @@ from sqlalchemy.engine import make_url
 from reading.query_language import SearchSyntaxError, parse_query
 from storage.engine import ArchiveError, describe, has_wal
 
+# The reading room's templates (reading/templates/room), Datasette's template_dir.
+TEMPLATES = Path(__file__).parent / "templates"
 # How many statements of each source "newest statements" shows.
 NEWEST = 5
 # Datasette's bounds on one request (https://docs.datasette.io/en/0.64.6/
@@ -319,22 +323,45 @@ def can_be_immutable(path: Path) -> bool:
     return not os.access(path, os.W_OK) and not has_wal(path)
 
 
+def reading_room(path: Path, *, immutable: bool = False, warc_folder: Path | None = None,
+                 quiet_after: dict[str, int] | None = None) -> Any:
+    """A Datasette of the archive with the reading room (reading/room):
+    this module and the room registered as plugins, the room's templates,
+    its settings in the metadata's ``plugins`` block. Started, not served."""
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    from reading.room import plugin as room
+
+    metadata = browse_metadata(path.stem, archive_tables(path))
+    metadata["plugins"] = {room.NAME: {
+        "archive": str(path.resolve()),
+        # As the crawl writes them (crawler.middlewares.warc.warc_folder).
+        "warc": str(warc_folder or path.resolve().parent / "warc"),
+        "quiet_after": quiet_after or {},
+    }}
+    if not pm.has_plugin("demarche"):
+        pm.register(sys.modules[__name__], name="demarche")
+    if not pm.has_plugin(room.NAME):
+        pm.register(room, name=room.NAME)
+    files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
+    datasette = Datasette(metadata=metadata, settings=SETTINGS, template_dir=str(TEMPLATES),
+                          **files)
+    asyncio.run(datasette.invoke_startup())
+    return datasette
+
+
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, *,
-          immutable: bool = False) -> None:
-    """Serve the archive until interrupted.
+          immutable: bool = False, warc_folder: Path | None = None,
+          quiet_after: dict[str, int] | None = None) -> None:
+    """Serve the archive and its reading room until interrupted.
 
     ``mode=ro`` by default: sees the rows a crawl adds and never writes.
     Immutable (Datasette's ``-i``: no locks, rows counted once) only for a
     file nothing writes (:func:`can_be_immutable`).
     """
     import uvicorn
-    from datasette.app import Datasette
-    from datasette.plugins import pm
 
-    metadata = browse_metadata(path.stem, archive_tables(path))
-    if not pm.has_plugin("demarche"):
-        pm.register(sys.modules[__name__], name="demarche")
-    files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
-    datasette = Datasette(metadata=metadata, settings=SETTINGS, **files)
-    asyncio.run(datasette.invoke_startup())
+    datasette = reading_room(path, immutable=immutable, warc_folder=warc_folder,
+                             quiet_after=quiet_after)
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")

@@ -8,7 +8,9 @@
 - ``ok`` otherwise.
 
 Runs still going, or interrupted by a shutdown, say nothing either way and
-are passed over. Functions take a Session and never commit.
+are passed over. Each row also names the machine of the source's last run
+(its Celery worker, else its host), for crawls spread over several machines.
+Functions take a Session and never commit.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlRun
+from storage.runs import machine_of
 
 # Runs read per source: enough for any quiet_after in use.
 HISTORY = 50
@@ -37,6 +40,7 @@ class SourceHealth:
     articles: int
     new_7d: int
     flags: tuple[str, ...]
+    last_run_machine: str | None = None
 
 
 def _judge(runs: list[CrawlRun], quiet_after: int) -> tuple[str, str]:
@@ -91,5 +95,6 @@ def source_health(session: Session, quiet_after: Mapping[str, int],
             articles=counts.get(source, 0),
             new_7d=recent.get(source, 0),
             flags=tuple(latest.flags or ()) if latest else (),
+            last_run_machine=machine_of(latest) if latest else None,
         ))
     return rows

@@ -4,7 +4,9 @@ site, and each earlier text, for ``demarche history``.
 Reading only: functions take a Session and write nothing. The texts are
 compared as lines, the title first and then one line per paragraph, which
 is how the archive stores a body (paragraphs separated by a blank line), so
-a diff shows which paragraphs were added, dropped or reworded.
+a diff shows which paragraphs were added, dropped or reworded. Each text's
+response is kept in a WARC record, named by a URI any machine can open
+(``storage.warc_uris``): ``Text.response()`` reads it back.
 """
 
 from __future__ import annotations
@@ -14,12 +16,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.lookup import find_article
 from storage.models import Article, ArticleUrl, ArticleVersion
+
+if TYPE_CHECKING:
+    from batch.warcfiles import WarcResponse
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,23 @@ class Text:
 
     def lines(self) -> list[str]:
         return [self.title, *(p.strip() for p in self.body.split("\n\n") if p.strip())]
+
+    def response(self, warc_folder: Path | str | None = None) -> WarcResponse | None:
+        """The response this text was extracted from, read from its WARC
+        record (a ``file://`` URI with the standard library, others through
+        fsspec); None when there is none or it cannot be read. A bare name
+        (an archive not yet upgraded to revision 0009) is looked for in
+        ``warc_folder``."""
+        from batch.warcfiles import DAMAGE, read_response
+        from storage.warc_uris import join
+
+        if self.warc_file is None or self.warc_offset is None:
+            return None
+        location = join(warc_folder, self.warc_file) if warc_folder else self.warc_file
+        try:
+            return read_response(location, self.warc_offset)
+        except (*DAMAGE, LookupError, StopIteration, ImportError):
+            return None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@
     python -m schedules --timetable FILE another timetable
 
 The archive (and the job store inside it) is DEMARCHE_ARCHIVE_URL; the
-source registry DEMARCHE_SOURCES, as for `scrapy crawl`.
+source registry DEMARCHE_SOURCES, as for `scrapy crawl`. With
+DEMARCHE_BROKER_URL set, each job is queued for the crawl machines
+(`celery -A schedules.celery_app worker -Q crawl`, docs/deploy.md) instead
+of crawled here; `--run-now` still crawls here.
 """
 
 from __future__ import annotations
@@ -43,6 +46,21 @@ def _print_jobs(timetable, count: int) -> None:  # type: ignore[no-untyped-def]
         print(f"    next: {times}")
 
 
+def _check_broker(archive_url: str, timetable) -> None:  # type: ignore[no-untyped-def]
+    """Crawls on several machines need an archive they share, and a
+    visibility timeout no job outlasts while alive."""
+    from schedules.celery_app import app, check_archive
+    from schedules.runs import STOP_GRACE_SECONDS
+
+    check_archive(archive_url)
+    timeout = app.conf.broker_transport_options["visibility_timeout"]
+    longest = max((job.time_limit for job in timetable.jobs), default=0)
+    if longest + STOP_GRACE_SECONDS > timeout:
+        logger.warning("The longest job (%.0f s) may outlast the broker's visibility timeout "
+                       "(%.0f s): set DEMARCHE_VISIBILITY_TIMEOUT above it on every machine",
+                       longest, timeout)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m schedules", description=__doc__.split("\n")[0])
     parser.add_argument("--timetable", type=Path, help="timetable TOML (default schedules/timetable.toml)")
@@ -64,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     archive_url = settings.get("DEMARCHE_ARCHIVE_URL")
+    broker = "" if options.run_now else settings.get("DEMARCHE_BROKER_URL") or ""
+    if broker:
+        try:
+            _check_broker(archive_url, timetable)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     try:
         open_archive(archive_url)
     except ArchiveError as exc:
@@ -85,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     domains = {key: domain_of(source) for key, source in registry.items()}
     scheduler = create_scheduler(timetable, domains, archive_url,
                                  settings.get("DEMARCHE_SOURCES") or None,
-                                 settings.get("DEMARCHE_LOG_DIR") or None)
+                                 settings.get("DEMARCHE_LOG_DIR") or None,
+                                 queued=bool(broker))
 
     def shut_down(signum: int, _frame: object) -> None:
         logger.info("%s: stopping running crawls and the scheduler", signal.Signals(signum).name)
@@ -95,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
-    logger.info("Scheduler on %s with %d jobs from %s", describe(archive_url),
-                len(timetable.jobs), timetable.path)
+    logger.info("Scheduler on %s with %d jobs from %s%s", describe(archive_url),
+                len(timetable.jobs), timetable.path,
+                f"; crawls queued on {describe(broker)}" if broker else "")
     scheduler.start()
     logger.info("Scheduler stopped")
     return 0

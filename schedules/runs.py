@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from crawler.sources import Source
 from storage.archive import sync_sources
 from storage.engine import open_archive, project_root
-from storage.runs import end_run, get_run, open_run
+from storage.runs import end_run, get_run, open_run, this_process
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +91,22 @@ def _stop(process: subprocess.Popen) -> None:
 
 def run_crawl(source: Source, args: Mapping[str, str], time_limit: float, archive_url: str,
               *, trigger: str = "schedule", settings: Mapping[str, str] | None = None,
-              logs: Path | None = None) -> RunResult:
+              logs: Path | None = None, worker: str | None = None,
+              opened: Callable[[int], None] | None = None) -> RunResult:
     """Crawl ``source`` in a subprocess, at most ``time_limit`` seconds; its
-    log goes to ``logs`` (default: the DEMARCHE_LOG_DIR setting)."""
+    log goes to ``logs`` (default: the DEMARCHE_LOG_DIR setting).
+
+    ``worker`` is the Celery worker running the job (schedules/tasks.py),
+    recorded in the run; ``opened`` is told the run's id before the crawl
+    starts.
+    """
     engine = open_archive(archive_url)
     started = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         sync_sources(session, [source], started)
-        run_id = open_run(session, source.key, trigger, started)
+        run_id = open_run(session, source.key, trigger, started, this_process(worker))
+    if opened is not None:
+        opened(run_id)
     key = source.key
     folder = logs or log_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -112,12 +120,15 @@ def run_crawl(source: Source, args: Mapping[str, str], time_limit: float, archiv
     status = None
     clock = time.monotonic()
     with log_path.open("wb") as log:
-        # A session of its own: Ctrl-C in a terminal reaches the scheduler
-        # only, which then stops the crawl once (a second signal would make
-        # Scrapy quit without closing cleanly).
+        # Under the scheduler, a session of its own: Ctrl-C in a terminal
+        # reaches the scheduler only, which then stops the crawl once (a
+        # second signal would make Scrapy quit without closing cleanly).
+        # Under a Celery worker, the worker's process group: the crawl dies
+        # with its worker (and its machine), freeing the site's lock, and
+        # the broker gives the job to another worker.
         process = subprocess.Popen(command, cwd=project_root(), stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+                                   start_new_session=worker is None)
         with _running_lock:
             _running.add(process)
         try:
@@ -142,7 +153,7 @@ def run_crawl(source: Source, args: Mapping[str, str], time_limit: float, archiv
             # before its spider opened (bad arguments, unreadable archive).
             status = "failed"
         end_run(session, run_id, status=status or run.status, finished_at=datetime.now(UTC),
-                log_tail=_tail(log_path))
+                log_tail=_tail(log_path), worker=worker)
         run = get_run(session, run_id)
         final = run.status
         why = failure_of(run)

@@ -9,6 +9,10 @@ every start, keeping its stored next run time when its trigger did not
 change; jobs gone from the timetable are removed. ``max_instances=1``:
 a run still going when its next fire time comes makes that fire time be
 skipped and logged.
+
+With a broker (DEMARCHE_BROKER_URL), a job only queues its sources for the
+crawl machines (schedules/tasks.py) and returns at once: this process stays
+the one producer, and never crawls itself.
 """
 
 from __future__ import annotations
@@ -76,6 +80,21 @@ def run_job(job_id: str, sources: list[list[str]], args: dict[str, str], time_li
     logger.info("Job %s done", job_id)
 
 
+def enqueue_job(job_id: str, sources: list[list[str]], args: dict[str, str], time_limit: float,
+                archive_url: str, settings: dict[str, str] | None = None,
+                registry: str | None = None, logs: str | None = None) -> None:
+    """A timetable job on the crawl machines: one queued job per source.
+
+    Each worker crawls with its own archive, registry and log settings;
+    the scheduler's are not sent (they may hold a password).
+    """
+    from schedules.tasks import enqueue
+
+    ids = enqueue(job_id, sources, args, time_limit, settings or {})
+    logger.info("Job %s: queued %s", job_id,
+                ", ".join(f"{key} ({task})" for (key, _), task in zip(sources, ids, strict=True)))
+
+
 def job_kwargs(job: Job, domains: dict[str, str], archive_url: str,
                registry: str | None, logs: str | None) -> dict[str, object]:
     return {
@@ -91,7 +110,8 @@ def job_kwargs(job: Job, domains: dict[str, str], archive_url: str,
 
 
 def _sync_jobs(scheduler: BaseScheduler, timetable: Timetable, domains: dict[str, str],
-               archive_url: str, registry: str | None, logs: str | None) -> None:
+               archive_url: str, registry: str | None, logs: str | None,
+               queued: bool = False) -> None:
     wanted = {job.id for job in timetable.jobs}
     for stored in scheduler.get_jobs():
         if stored.id not in wanted:
@@ -106,7 +126,7 @@ def _sync_jobs(scheduler: BaseScheduler, timetable: Timetable, domains: dict[str
             # APScheduler runs it once now (within the misfire grace).
             options["next_run_time"] = stored.next_run_time
         scheduler.add_job(
-            "schedules.scheduler:run_job",
+            "schedules.scheduler:enqueue_job" if queued else "schedules.scheduler:run_job",
             trigger=trigger,
             id=job.id,
             name=f"{job.id} ({', '.join(job.sources)})",
@@ -128,13 +148,14 @@ def _log_missed(event: JobSubmissionEvent) -> None:
 
 def create_scheduler(timetable: Timetable, domains: dict[str, str], archive_url: str,
                      registry: str | None = None, logs: str | None = None,
-                     scheduler_class: Callable[..., BaseScheduler] = BlockingScheduler
-                     ) -> BaseScheduler:
+                     scheduler_class: Callable[..., BaseScheduler] = BlockingScheduler,
+                     queued: bool = False) -> BaseScheduler:
     """A scheduler whose jobs are synchronised with ``timetable`` on start.
 
     ``domains`` maps each source key to the domain it is crawled on;
     ``registry`` is the source registry file (None: the bundled one);
-    ``logs`` the folder for crawl logs (None: the setting). Tests
+    ``logs`` the folder for crawl logs (None: the setting); ``queued``:
+    jobs go to the broker's workers instead of running here. Tests
     pass ``BackgroundScheduler`` to drive the same configuration.
     """
     scheduler = scheduler_class(
@@ -151,7 +172,7 @@ def create_scheduler(timetable: Timetable, domains: dict[str, str], archive_url:
     def on_start(_event: SchedulerEvent) -> None:
         # The job store is open only once the scheduler starts; syncing here
         # lets the stored next run times be read before anything fires.
-        _sync_jobs(scheduler, timetable, domains, archive_url, registry, logs)
+        _sync_jobs(scheduler, timetable, domains, archive_url, registry, logs, queued)
         for job in scheduler.get_jobs():
             logger.info("Job %s: next run %s", job.name, job.next_run_time)
 

@@ -1,19 +1,21 @@
 """The run ledger beyond one crawl: runs opened by the scheduler before
 their crawl starts, outcomes only the scheduler knows (timeout, a crawl that
-died), and the extraction coverage of a run against the runs before it.
+died), the domain lock that keeps two machines off one site, and the
+extraction coverage of a run against the runs before it.
 
 Functions take a Session and never commit.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from storage.bounds import clean_text
@@ -33,12 +35,79 @@ COVERAGE_HISTORY = 5
 # than any time limit a timetable may set (schedules/timetable.py caps jobs
 # well under a day).
 LOST_AFTER = timedelta(hours=24)
+# The first half of every demarche advisory-lock key, so that another
+# application's advisory locks on the same database never collide with ours.
+_LOCK_NAMESPACE = b"demarche:domain:"
 
 
-def this_process() -> dict[str, object]:
+def this_process(worker: str | None = None) -> dict[str, object]:
     """What a run records of the process that crawls it, so that a later
-    run can tell whether that process is still alive."""
-    return {"host": socket.gethostname(), "pid": os.getpid()}
+    run can tell whether that process is still alive; ``worker`` is the
+    Celery worker that ran the job, when one did."""
+    process: dict[str, object] = {"host": socket.gethostname(), "pid": os.getpid()}
+    if worker:
+        process["worker"] = worker
+    return process
+
+
+def machine_of(run: CrawlRun) -> str | None:
+    """The worker (else the host) that crawled ``run``, as recorded."""
+    process = (run.stats or {}).get("demarche/process")
+    if not isinstance(process, dict):
+        return None
+    return process.get("worker") or process.get("host")
+
+
+def site_of(domains: Sequence[str], key: str) -> str:
+    """The site a source is crawled on: one crawl at a time per site
+    (schedules.timetable groups nightly jobs by the same rule)."""
+    return domains[0].removeprefix("www.") if domains else key
+
+
+def domain_lock_key(domain: str) -> int:
+    """The PostgreSQL advisory-lock key (a signed 64-bit integer) of a site."""
+    digest = hashlib.blake2b(_LOCK_NAMESPACE + domain.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def take_domain_lock(connection: Connection, domain: str) -> bool:
+    """Take the site's lock for the life of ``connection``'s database
+    session, if no other session holds it. PostgreSQL only."""
+    return bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                   {"key": domain_lock_key(domain)}).scalar())
+
+
+def release_domain_lock(connection: Connection, domain: str) -> None:
+    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": domain_lock_key(domain)})
+
+
+def domain_is_free(connection: Connection, domain: str) -> bool:
+    """Whether no crawl holds the site's lock now (taken and given back at
+    once). PostgreSQL only."""
+    if not take_domain_lock(connection, domain):
+        return False
+    release_domain_lock(connection, domain)
+    return True
+
+
+def mark_site_lock(session: Session, source: str, process: Mapping[str, object],
+                   domain: str, locked_at: datetime) -> None:
+    """Record in the running run of ``source`` crawled by ``process`` that
+    its crawl holds the lock of ``domain``, so that the run is known lost
+    once that lock is free. The run starts when its crawl got the site
+    (``locked_at``), not when its row was opened before the crawl process
+    started or while it waited for another crawl: so the ledger's runs of
+    one site never overlap (a wait is in the run's stats)."""
+    query = select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.source == source)
+    for run in session.scalars(query):
+        recorded = (run.stats or {}).get("demarche/process") or {}
+        if recorded.get("host") == process["host"] and recorded.get("pid") == process["pid"]:
+            run.stats = {**run.stats, "demarche/process": {**recorded, "site_lock": domain}}
+            run.started_at = locked_at
+
+
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _alive(pid: int) -> bool:
@@ -54,19 +123,27 @@ def _alive(pid: int) -> bool:
 def close_lost_runs(session: Session, now: datetime, *, source: str | None = None,
                     alive: Callable[[int], bool] = _alive) -> list[int]:
     """Close as ``lost`` the runs still ``running`` whose crawl is gone: a
-    process of this machine that no longer exists, or a run started more
-    than ``LOST_AFTER`` ago. Returns their ids."""
+    process of this machine that no longer exists; on PostgreSQL, a run of
+    another machine whose crawl took its site's lock (``mark_site_lock``)
+    and whose lock nobody holds now (the crawl held it until it died:
+    crawler/extensions/domain_lock.py); else a run started more than
+    ``LOST_AFTER`` ago. Returns their ids."""
     query = select(CrawlRun).where(CrawlRun.status == "running")
     if source is not None:
         query = query.where(CrawlRun.source == source)
     host = socket.gethostname()
+    locks = _on_postgresql(session)
     lost = []
-    for run in session.scalars(query):
+    for run in session.scalars(query).all():
         proc = (run.stats or {}).get("demarche/process") or {}
         started = run.started_at if run.started_at.tzinfo else run.started_at.replace(
             tzinfo=now.tzinfo)
         if proc.get("host") == host and isinstance(proc.get("pid"), int):
             gone = proc["pid"] != os.getpid() and not alive(proc["pid"])
+        elif locks and isinstance(proc.get("site_lock"), str):
+            # Its crawl took the site's lock (and said so): a free lock
+            # means that crawl is gone, with its machine.
+            gone = domain_is_free(session.connection(), proc["site_lock"])
         else:
             gone = now - started > LOST_AFTER
         if gone:
@@ -77,10 +154,14 @@ def close_lost_runs(session: Session, now: datetime, *, source: str | None = Non
     return lost
 
 
-def open_run(session: Session, source: str, trigger: str, now: datetime) -> int:
+def open_run(session: Session, source: str, trigger: str, now: datetime,
+             process: Mapping[str, object] | None = None) -> int:
     """A ``running`` row made before the crawl process starts, so that a
-    crawl killed for its time limit still has a row to end in."""
-    run = CrawlRun(source=source, started_at=now, status="running", args={}, stats={},
+    crawl killed for its time limit still has a row to end in; ``process``
+    is the process that starts the crawl (``this_process()``) until the
+    crawl records its own."""
+    stats = {"demarche/process": dict(process)} if process else {}
+    run = CrawlRun(source=source, started_at=now, status="running", args={}, stats=stats,
                    trigger=trigger)
     session.add(run)
     session.flush()
@@ -95,13 +176,21 @@ def get_run(session: Session, run_id: int) -> CrawlRun:
 
 
 def end_run(session: Session, run_id: int, *, status: str, finished_at: datetime,
-            log_tail: str | None = None, reason: str | None = None) -> None:
+            log_tail: str | None = None, reason: str | None = None,
+            worker: str | None = None) -> None:
     """Close a run from outside the crawl: the crawl was stopped or died.
 
     A status the crawl wrote itself is kept unless the outside knows better
-    (``timeout``: the crawl saw only a shutdown request).
+    (``timeout``: the crawl saw only a shutdown request). ``worker``, the
+    Celery worker that ran the job, is kept in the run's process record
+    (the crawl's own stats replace the record the ledger started with).
     """
     run = get_run(session, run_id)
+    if worker:
+        process = (run.stats or {}).get("demarche/process")
+        process = dict(process) if isinstance(process, dict) else {"host": socket.gethostname()}
+        # A new dict: JSON columns see reassignment, not changes in place.
+        run.stats = {**(run.stats or {}), "demarche/process": {**process, "worker": worker}}
     if run.status == "running" or status == "timeout":
         run.status = status
         run.finish_reason = reason or run.finish_reason or status

@@ -45,7 +45,7 @@ def test_demo_archives_three_sources_including_the_seed(demo_archive):
             "WHERE url = 'https://sputnikglobe.com/20120402/172567892.html'").fetchone()
     assert {"sputnik_russia", "mid_ru_en", "mid_ru_ru", "state_gov_briefings",
             "state_gov_releases"} <= sources
-    assert total == 9
+    assert total == 12
     title, body, published = seed
     assert title == "Russia Urges Syria to ‘Make First Step,’ Call Off Troops"
     assert published.startswith("2012-04-02T")
@@ -59,11 +59,14 @@ def test_demo_twice_keeps_the_same_articles(demo_archive):
     archive, first, second = demo_archive
     assert second.returncode == 0, second.stderr
     with sqlite3.connect(archive) as conn:
-        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 9
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 12
+        # The first demo made runs 1-10 (two visits of five sources); the
+        # second finds the first visit archived and runs only the second.
         runs = conn.execute("SELECT status, articles_new, articles_unchanged FROM crawl_runs "
-                            "WHERE id > 5 ORDER BY id").fetchall()
+                            "WHERE id > 10 ORDER BY id").fetchall()
     assert runs and all(r[0] == "finished" and r[1] == 0 and r[2] >= 1 for r in runs)
-    assert sum(r[2] for r in runs) == 9
+    # Every article but the one taken down is seen again, unchanged.
+    assert sum(r[2] for r in runs) == 11
 
 
 def test_sql_refuses_delete_and_deletes_nothing(demo_archive):
@@ -72,7 +75,7 @@ def test_sql_refuses_delete_and_deletes_nothing(demo_archive):
     assert result.returncode != 0
     assert "read-only" in result.stderr and "Traceback" not in result.stderr
     with sqlite3.connect(archive) as conn:
-        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 9
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 12
 
 
 def test_sql_formats(demo_archive):
@@ -81,9 +84,9 @@ def test_sql_formats(demo_archive):
     table = run([*DEMARCHE, "sql", query], archive)
     assert table.returncode == 0 and "sputnik_russia" in table.stdout and "(5 rows)" in table.stdout
     rows = list(csv.DictReader(io.StringIO(run([*DEMARCHE, "sql", query, "--format", "csv"], archive).stdout)))
-    assert {r["source"]: int(r["n"]) for r in rows}["sputnik_russia"] == 3
+    assert {r["source"]: int(r["n"]) for r in rows}["sputnik_russia"] == 4
     data = json.loads(run([*DEMARCHE, "sql", query, "--format", "json"], archive).stdout)
-    assert data[0] == {"source": "mid_ru_en", "n": 2}
+    assert data[0] == {"source": "mid_ru_en", "n": 4}
     bad = run([*DEMARCHE, "sql", "SELEC nothing"], archive)
     assert bad.returncode == 2 and "query failed" in bad.stderr
 

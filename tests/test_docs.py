@@ -49,7 +49,7 @@ def test_readme_example_queries_run(tmp_path):
         result = run_readonly(f"sqlite:///{archive}", sql)
         assert result.columns
     per_day = run_readonly(f"sqlite:///{archive}", queries[1])
-    assert sum(row[2] for row in per_day.rows) == 9
+    assert sum(row[2] for row in per_day.rows) == 12
 
 
 def test_every_defence_in_the_security_page_names_a_test_that_exists():

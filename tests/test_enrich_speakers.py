@@ -200,7 +200,8 @@ def test_transcript_with_a_journalist_is_an_interview() -> None:
 
 
 @pytest.mark.parametrize(("text", "name", "role", "country"), [
-    ("Public Ombudsman Lucia Ferrer said the report would be published.", "Lucia Ferrer", "Public Ombudsman", None),
+    # "Public Ombudsman" is the Ombudsman, as the golden set annotates RT's Bolivian one.
+    ("Public Ombudsman Lucia Ferrer said the report would be published.", "Lucia Ferrer", "Ombudsman", None),
     ("“We will help,” said Lucia Ferrer, the ombudsman.", "Lucia Ferrer", "Ombudsman", None),
     ("Tom Baxter, British High Commissioner to Kenya, said: the partnership matters.",
      "Tom Baxter", "High Commissioner", "GB"),

@@ -168,3 +168,54 @@ def test_runs_of_live_processes_or_of_other_machines_are_left_alone(archive_url:
     with Session(engine) as s, s.begin():
         lost = close_lost_runs(s, now, alive=lambda pid: pid == os.getpid())
     assert lost == [3, 4]
+
+
+def test_on_postgresql_a_run_of_another_machine_is_lost_when_its_site_lock_is_free(
+        archive_url: str):
+    """Issue 18: the crawl holds its site's advisory lock for its life (and
+    says so in its run); a run left running by a dead machine is closed
+    when that lock is found free, and not while another session (the live
+    crawl) holds it."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from storage.runs import site_of, take_domain_lock
+
+    engine = open_archive(archive_url)
+    now = datetime.now(UTC)
+    registry = load_sources()
+    mid = site_of(registry["mid_ru_en"].domains, "mid_ru_en")
+    state = site_of(registry["state_gov_briefings"].domains, "state_gov_briefings")
+    other = {"host": "another-machine", "pid": 1, "worker": "w9@another-machine"}
+    with Session(engine) as s, s.begin():
+        sync_sources(s, [registry["mid_ru_en"], registry["state_gov_briefings"]], now)
+        s.add_all([
+            # A live crawl on another machine, holding its site's lock.
+            CrawlRun(source="mid_ru_en", started_at=now - timedelta(hours=1), status="running",
+                     args={}, stats={"demarche/process": {**other, "site_lock": mid}}),
+            # A crawl whose machine died an hour ago: nobody holds its lock.
+            CrawlRun(source="state_gov_briefings", started_at=now - timedelta(hours=1),
+                     status="running", args={},
+                     stats={"demarche/process": {**other, "site_lock": state}}),
+            # A crawl of another machine that never took its lock (starting,
+            # or waiting for the site): left to LOST_AFTER.
+            CrawlRun(source="state_gov_briefings", started_at=now - timedelta(hours=1),
+                     status="running", args={}, stats={"demarche/process": other}),
+        ])
+    holder = None
+    if archive_url.startswith("postgresql"):
+        holder = create_engine(archive_url, poolclass=NullPool).connect()
+        assert take_domain_lock(holder, mid)
+    try:
+        with Session(engine) as s, s.begin():
+            lost = close_lost_runs(s, now)
+    finally:
+        if holder is not None:
+            holder.close()
+    if archive_url.startswith("postgresql"):
+        assert lost == [2]
+        with Session(engine) as s, s.begin():  # the live crawl's lock went with it
+            assert close_lost_runs(s, now) == [1]
+    else:
+        # SQLite: one machine, no site locks; another's runs wait for LOST_AFTER.
+        assert lost == []

@@ -71,3 +71,36 @@ def test_duplicate_keys_and_empty_files(tmp_path: Path):
         load_sources(path)
     with pytest.raises(RegistryError, match="not found"):
         load_sources(tmp_path / "missing.toml")
+
+
+def test_a_suggested_row_is_written_as_toml_the_registry_reads_back(tmp_path: Path):
+    """`demarche sources check` prints rows with ``row_toml``: every shipped
+    row, regexes and quotes included, reads back as the same row."""
+    from crawler.check import row_toml
+
+    shipped = load_sources()
+    path = tmp_path / "rows.toml"
+    path.write_text("\n\n".join(row_toml(s) for s in shipped.values()), encoding="utf-8")
+    assert load_sources(path) == shipped
+
+
+def test_a_candidate_row_keeps_the_source_and_drops_the_other_spiders_fields():
+    from crawler.check import candidate_row
+
+    mid = load_sources()["mid_ru_en"]
+    row = candidate_row(mid, "feed", "https://mid.ru/en/rss.xml")
+    assert (row.spider, row.entry_points, row.next_page) == ("feed", ("https://mid.ru/en/rss.xml",), None)
+    assert (row.key, row.article_pattern, row.section) == (mid.key, mid.article_pattern, mid.section)
+    sitemap = candidate_row(load_sources()["state_gov_releases"], "listing", "https://www.state.gov/x/")
+    assert sitemap.sitemap_follow is None
+
+
+def test_sources_without_a_sub_command_still_lists_the_registry():
+    import subprocess
+
+    from tests.conftest import DEMARCHE, ROOT
+
+    result = subprocess.run([*DEMARCHE, "sources"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()[2:]] == list(load_sources())

@@ -145,7 +145,7 @@ def test_a_cut_record_is_never_archived_and_the_whole_file_brings_it_in_new(tmp_
     db = tmp_path / "archive.db"
     assert rows(db, "SELECT count(*) FROM article_versions") == [(0,)]
     assert rows(db, f"SELECT warc_file FROM articles WHERE url = '{url(3)}'") == [
-        (str(whole.resolve()),)]
+        (whole.resolve().as_uri(),)]
 
 
 def lying_record(claimed: int = 3 * 1024 ** 3) -> bytes:

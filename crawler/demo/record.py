@@ -2,12 +2,14 @@
 
 The WARC holds ordinary HTTP response records at the sites' real URLs, the
 same kind of file a real crawl or the Internet Archive produces, so the
-replay middleware that serves it knows nothing about the demo.
+middleware that serves it knows nothing about the demo. The demo visits the
+sites twice (``site.toml`` says which pages differ): one file per visit.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import tomllib
 from io import BytesIO
 from pathlib import Path
@@ -24,20 +26,30 @@ DEMO_SOURCES = (
     "state_gov_briefings",
     "state_gov_releases",
 )
+# The press release mid.ru takes down after the first visit (site.toml).
+TAKEN_DOWN = "https://mid.ru/en/foreign_policy/news/1801090/"
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".xml": "application/xml; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
 }
-_REASONS = {200: "OK", 301: "Moved Permanently", 404: "Not Found", 500: "Internal Server Error"}
+_REASONS = {200: "OK", 301: "Moved Permanently", 403: "Forbidden", 404: "Not Found",
+            410: "Gone", 500: "Internal Server Error"}
+VISITS = (1, 2)
 
 
-def record_site(out: Path, manifest: Path = SITE_TOML) -> int:
-    """Write every page of the manifest as a response record; return the count."""
-    pages = tomllib.loads(manifest.read_text(encoding="utf-8"))["page"]
+def record_site(out: Path, manifest: Path = SITE_TOML, visit: int = 1) -> int:
+    """Write every page the sites answer on ``visit`` (the pages without a
+    ``visit`` field, and those of that visit) as a response record; return
+    the count."""
+    pages = [page for page in tomllib.loads(manifest.read_text(encoding="utf-8"))["page"]
+             if page.get("visit", visit) == visit]
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("wb") as stream:
+    # Written aside and renamed into place: a demo running at the same time
+    # (the tests run several) reads the whole recording or none of it.
+    partial = out.with_name(f".{out.name}.{os.getpid()}")
+    with partial.open("wb") as stream:
         writer = WARCWriter(stream, gzip=True)
         for page in pages:
             path = manifest.parent / "site" / page["file"]
@@ -56,4 +68,5 @@ def record_site(out: Path, manifest: Path = SITE_TOML) -> int:
                 page["url"], "response", payload=BytesIO(body), http_headers=headers
             )
             writer.write_record(record)
+    os.replace(partial, out)
     return len(pages)

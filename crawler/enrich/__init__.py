@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from crawler.enrich.attribution import attribute
-from crawler.enrich.countries import count_countries
+from crawler.enrich.countries import count_hits, gazetteer
 from crawler.enrich.documents import (
     document_number,
     hreflang_alternates,
@@ -55,7 +55,17 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
     extra = blockquote_quotes(text, markup.quoted, raw_quotes)
     if extra:
         raw_quotes = sorted(raw_quotes + extra, key=lambda q: q.start)
-    who = attribute(title, text, day, source_country, [(q.start - 1, q.end + 1) for q in raw_quotes])
+    text_hits = gazetteer().hits(text)
+    countries = count_hits(gazetteer().hits(title), text_hits)
+    # An agency or a newspaper reports on other countries: an official it
+    # names without a country more likely serves the one the text is about
+    # than the agency's own. (A source of unknown country guesses nothing.)
+    home = source_country
+    if source_country and source_kind != "ministry" and countries and countries[0].count >= 2:
+        home = countries[0].code
+    who = attribute(title, text, day, source_country, [(q.start - 1, q.end + 1) for q in raw_quotes],
+                    home_country=home)
+    who.country_hits = text_hits
 
     paragraphs = [text[p.start:p.end] for p in who.segments.paragraphs]
     raw_turns, transcript = ([], False)
@@ -68,8 +78,8 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
     turns = tuple(Turn(i, *t) for i, t in enumerate(raw_turns)) if statement_type == "briefing" else ()
 
     quotes = _attribute_quotes(raw_quotes, who)
-    speakers = [Speaker(s.official.name, who.role_of(s.official), s.official.country or None)
-                for s in who.ranked() if s.official.official]
+    speakers = [Speaker(s.official.name, who.role_of(s.official), who.country_of(s.official))
+                for s in who.ranked() if s.official.official or (s.official.name in who.people and (s.attributions or s.quotes))]
     for turn in turns:
         if turn.kind != "question" and turn.speaker and all(s.name != turn.speaker for s in speakers):
             speakers.append(_speaker_named(turn.speaker, who))
@@ -78,7 +88,7 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
         statement_type=statement_type,
         speakers=tuple(speakers),
         quotes=tuple(quotes),
-        countries=count_countries(title, text),
+        countries=countries,
         source_country=source_country,
         document_number=number,
         translation_keys=translation_keys(url=url, alternates=markup.alternates, number=number,
@@ -109,17 +119,21 @@ def _attribute_quotes(raw_quotes: list[RawQuote], who) -> list[Quote]:
         after = segments.sentence_index(min(len(text) - 1, raw.end + 1))
         speaker = next((who.speaker_of_sentence(i) for i in (first, last, after)
                         if who.speaker_of_sentence(i) is not None), None)
-        if raw.is_name or raw.is_title or (raw.short and (speaker is None or raw.cjk)):
+        if raw.is_name or raw.is_title or raw.short:
             continue
         if speaker is None and first > 0:
             before = segments.sentences[first - 1]
             if text[before.start:before.end].rstrip().endswith((":", "：")):
                 speaker = who.speaker_of_sentence(first - 1)
-        if speaker is None and previous is not None and previous[1] is not None:
+        unnamed = any(i in who.unnamed for i in (first, last, after))
+        if speaker is None and not unnamed and previous is not None and previous[1] is not None:
             para = segments.paragraph_index(raw.start)
             prev_para = segments.paragraph_index(previous[0].start)
             opens = text[segments.paragraphs[para].start:raw.start].strip() in ("", "“", "«", '"', "„", "「", "‘")
-            if opens and para - prev_para == 1:
+            # A quotation that goes on after its attribution in the same
+            # paragraph ("…,” Mayer said. “…”), or opens the next one, is
+            # the same speaker's.
+            if para == prev_para or (opens and para - prev_para == 1):
                 speaker = previous[1]
         if speaker is not None:
             who.credit_quote(speaker)

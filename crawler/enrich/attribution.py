@@ -13,12 +13,20 @@ The rules, in the order they are tried for a sentence with a speech verb
    official of that role family the text named, else the one person of that
    family in office on the date in the country the phrase names or, failing
    that, the source's country;
-4. a pronoun ("he", "он", "他"), "the diplomat" / "дипломат" and the object
-   of "according to her" / "по ее словам" are the last speaker, else the
-   last official; an official's family name alone ("Wang told…") is the
-   official the text named in full before.
+4. any other person the text names (``people``: "Kevin Mayer", "Mayer"
+   after it) is that person, a speaker like an official once words are given
+   to them;
+5. a pronoun ("he", "он", "他"), "the diplomat" / "дипломат" and the object
+   of "according to her" / "по ее словам" are the last person named as a
+   subject (not an object, a possessor or a subordinate clause's subject),
+   else the last speaker; an official's family name alone ("Wang told…") is
+   the official the text named in full before.
 
-Of several candidates in a sentence the one nearest the verb speaks. A role
+Of several candidates in a sentence the one nearest the verb speaks, if it
+is the verb's subject (``clauses``): not its object ("Olmert told Bush"), and
+after an English verb only at once ("said Smith"). An unnamed speaker
+nearer the verb ("a spokeswoman for the US embassy told…") gives the
+sentence no speaker: a role phrase with an indefinite article stays a role. A
 phrase's country is the one named next to it in the same clause, or the one
 country that uses the phrase ("EAM": India). In transcripts and interviews a
 speaker label ("Lin Jian:", "【上川外務大臣】", "Ответ:", "R -") gives the
@@ -32,20 +40,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from crawler.enrich import clauses
 from crawler.enrich.candidates import (
     Candidate,
     adhoc_candidates,
     name_candidates,
+    person_candidates,
     role_candidates,
     short_name_candidates,
 )
+from crawler.enrich.countries import gazetteer
 from crawler.enrich.officials import (
     SPOKESPERSON,
     Official,
     registry,
     role_family,
 )
-from crawler.enrich.roles import ROLE_COUNTRY, country_near, exact_role, roles
+from crawler.enrich.people import Person, person_country
+from crawler.enrich.roles import ENVOY, ROLE_COUNTRY, country_near, exact_role, roles
 from crawler.enrich.segments import Segments
 from crawler.enrich.speech import pronoun_spans, speech_verbs
 
@@ -75,6 +87,11 @@ class Attribution:
     stats: dict[str, SpeakerStats] = field(default_factory=dict)
     sentence_speaker: dict[int, Official] = field(default_factory=dict)
     candidates: list[Candidate] = field(default_factory=list)
+    country_hits: list | None = None  # the text's country names, read once for ``country_of``
+    # Sentences whose speaker the text does not name ("a spokeswoman said").
+    unnamed: set[int] = field(default_factory=set)
+    # Mentions of people ``people`` found, not officials.toml, by name.
+    people: dict[str, list[Person]] = field(default_factory=dict)
 
     def speaker_of_sentence(self, index: int) -> Official | None:
         return self.sentence_speaker.get(index)
@@ -133,6 +150,28 @@ class Attribution:
             if kind in _PARTIES or any(0 <= offset - end <= 60 for end in bylines):
                 self._stats(cand.official, cand.role_text).in_title = True
 
+    def country_of(self, official: Official) -> str | None:
+        """An official's country, or the one the text gives a person (read
+        only for those who speak: it costs a gazetteer lookup)."""
+        if official.country:
+            return official.country
+        if official.terms and ENVOY.search(official.terms[-1].role):
+            return None  # an envoy's mandate is no nation (``candidates.adhoc_candidates``)
+        mentions = self.people.get(official.name) or [
+            Person(c.start, c.end, official.name, None, c.start) for c in self.candidates
+            if c.official is official]
+        if not mentions:
+            return None
+        # Where the text introduces the person: the first mention, or one
+        # with a title ("Ambassador Gordon Sondland").
+        for person in [mentions[0]] + [p for p in mentions[1:] if p.title]:
+            if self.country_hits is None:
+                self.country_hits = gazetteer().hits(self.text)
+            country = person_country(self.text, person, self.country_hits)
+            if country:
+                return country
+        return None
+
     def role_of(self, official: Official) -> str | None:
         stats = self.stats.get(official.name)
         dated = official.role_on(self.day) if self.day else None
@@ -144,20 +183,27 @@ class Attribution:
 
 
 def attribute(title: str, text: str, day: date | None, source_country: str | None,
-              quote_spans: Iterable[tuple[int, int]] = ()) -> Attribution:
+              quote_spans: Iterable[tuple[int, int]] = (), home_country: str | None = None) -> Attribution:
+    """Who speaks in ``text``. ``home_country`` is the country an official
+    named without one serves (by default the source's)."""
+    home_country = home_country or source_country
     segments = Segments(text)
     result = Attribution(text, segments, day, source_country)
     quoted = sorted(quote_spans)
+    in_quote = clauses.Spans(quoted)
     names = name_candidates(text, day)
-    roles = [c for c in role_candidates(text) if not _inside(c.start, quoted)]
-    adhoc = adhoc_candidates(text, day, source_country)
+    roles = [c for c in role_candidates(text) if c.start not in in_quote]
+    adhoc = adhoc_candidates(text, day, home_country)
     names = sorted(names + short_name_candidates(text, names), key=lambda c: c.start)
     pronouns = [Candidate(start, end, "pronoun") for start, end in pronoun_spans(text)
-                if not _inside(start, quoted)]
-    names = [c for c in names if not _inside(c.start, quoted)]
+                if start not in in_quote]
+    names = [c for c in names if c.start not in in_quote]
+    adhoc = [c for c in adhoc if c.start not in in_quote]
+    people = person_candidates(text, [(c.start, c.end) for c in names + adhoc], in_quote, result.people)
+    unnamed = [c for c in clauses.unnamed_candidates(text) if c.start not in in_quote]
     # A role phrase right before a name describes it ("Foreign Minister Sergei
     # Lavrov"): the name speaks, and the phrase gives the role when undated.
-    named_spans = sorted(names + adhoc, key=lambda c: c.start)
+    named_spans = sorted(names + adhoc + people, key=lambda c: c.start)
     kept_roles = []
     for role in roles:
         follower = next((n for n in named_spans if 0 <= n.start - role.end <= 12), None)
@@ -166,8 +212,16 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
             continue
         if any(n.start <= role.start < n.end for n in named_spans):
             continue
+        if any(0 < role.start - n.end <= 40 and clauses.APPOSITION_HEAD.fullmatch(text, n.end, role.start)
+               for n in named_spans):
+            continue  # "John Williams, the president of the bank, said": the name's description
         kept_roles.append(role)
-    result.candidates = sorted(names + adhoc + kept_roles + pronouns, key=lambda c: c.start)
+    # "Ian Hamilton, an expert in drug use, told…": an apposition describes the name before it.
+    after_name = {n.end + 2 for n in named_spans if text.startswith(", ", n.end)}
+    unnamed = [u for u in unnamed if u.start not in after_name
+               and not any(n.start < u.end and u.start < n.end for n in named_spans)
+               and not any(r.start < u.end and u.start < r.end for r in kept_roles)]
+    result.candidates = sorted(names + adhoc + people + kept_roles + unnamed + pronouns, key=lambda c: c.start)
 
     for cand in result.candidates:
         if cand.official is not None:
@@ -182,20 +236,24 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
         by_sentence.setdefault(segments.sentence_index(cand.start), []).append(cand)
     verbs_by_sentence: dict[int, list[tuple[int, int]]] = {}
     for verb in speech_verbs(text):
-        if not _inside(verb[0], quoted):
+        if verb[0] not in in_quote and not clauses.PASSIVE.search(text, max(0, verb[0] - 12), verb[0]):
             verbs_by_sentence.setdefault(segments.sentence_index(verb[0]), []).append(verb)
     turn: Official | None = None  # who holds the floor after a speaker label
+    via: dict[str, set[str]] = {}  # the speech verbs that gave each speaker the floor
     labelled: list[Official] = []
     for index, sentence in enumerate(segments.sentences):
         cands = by_sentence.get(index, [])
         verbs = verbs_by_sentence.get(index, [])
         resolved: list[tuple[Candidate, Official]] = []
+        blockers: list[Candidate] = []  # someone the text does not name speaks: "a spokeswoman said"
         for cand in cands:
             official = _resolve(cand, result, last_official, last_speaker)
             if official is not None:
                 resolved.append((cand, official))
-                if cand.kind != "pronoun":
+                if cand.kind != "pronoun" and clauses.antecedent(text, sentence.start, cand):
                     last_official = official
+            elif cand.kind in ("role", "unnamed"):
+                blockers.append(cand)
         label = _TURN_LABEL.match(text, sentence.start, sentence.end)
         if label is not None:
             turn = _label_speaker(label, resolved, verbs, labelled, title, result)
@@ -209,17 +267,32 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
             # "习近平主席指出" inside it is X citing someone, not a new speaker.
             result.sentence_speaker[index] = holder[1]
             continue
-        if resolved and (verbs or colon or _starts_with_name_colon(text, sentence.start, resolved)):
-            anchor = verbs[0][0] if verbs else sentence.end
-            cand, speaker = min(resolved, key=lambda r: min(abs(r[0].start - anchor), abs(r[0].end - anchor)))
+        subjects = [r for r in resolved if not clauses.object_of(text, sentence.start, r[0].start)
+                    and not clauses.POSSESSOR.match(text, r[0].end)  # "Morrison, Vindman's superior, said"
+                    and clauses.subject_place(text, r[0], verbs)]
+        anchors = [v[0] for v in verbs] or [sentence.end]
+        blockers = [b for b in blockers if not clauses.object_of(text, sentence.start, b.start)
+                    and not clauses.ADVERBIAL.search(text, max(sentence.start, b.start - 12), b.start)]
+        if verbs and blockers and not subjects:
+            result.unnamed.add(index)  # "…,” a report said.": nobody named speaks here
+        if subjects and (verbs or colon or _starts_with_name_colon(text, sentence.start, resolved)):
+            cand, speaker = min(subjects, key=lambda r: clauses.distance(r[0], anchors))
+            if any(clauses.distance(b, anchors) < clauses.distance(cand, anchors) for b in blockers):
+                result.unnamed.add(index)  # an unnamed speaker nearer the verb: "…, a spokeswoman for X said"
+                continue
             result.sentence_speaker[index] = speaker
             result._stats(speaker, cand.role_text).attributions += 1
+            if verbs:
+                verb = min(verbs, key=lambda v: min(abs(v[0] - cand.end), abs(cand.start - v[1])))
+                via.setdefault(speaker.name, set()).add(text[verb[0]:verb[1]].lower())
             last_speaker = speaker
             if (verbs and segments.paragraphs[para].start == sentence.start
                     and _ZH_OPENING.match(text, verbs[0][1]) and verbs[0][0] - cand.end <= 2):
                 holder = (para, speaker)
         if turn is not None and index not in result.sentence_speaker:
             result.sentence_speaker[index] = turn
+
+    clauses.drop_sources(result, via)
 
     # Headline case ("Russian Foreign Minister Warns Against…") makes every
     # word look like a name: no ad-hoc officials from such a title.
@@ -295,16 +368,18 @@ def _starts_with_name_colon(text: str, start: int, resolved: list[tuple[Candidat
     return first.start - start < 3 and text[first.end:first.end + 2].lstrip()[:1] in (":", "：")
 
 
-def _inside(offset: int, spans: list[tuple[int, int]]) -> bool:
-    return any(s <= offset < e for s, e in spans)
-
-
 def _resolve(cand: Candidate, result: Attribution, last_official: Official | None,
              last_speaker: Official | None) -> Official | None:
     if cand.kind == "name":
         return cand.official
     if cand.kind == "pronoun":
-        return last_speaker or last_official
+        # The last person named as a subject ("By the time Buckley learned…,
+        # she said"), else the last speaker.
+        return last_official or last_speaker
+    if cand.kind == "unnamed":
+        return None
+    if clauses.INDEFINITE.search(result.text, max(0, cand.start - 40), cand.start):
+        return None  # "a spokeswoman for the US embassy": someone the text does not name
     country = ROLE_COUNTRY.get(result.text[cand.start:cand.end]) or country_near(result.text, cand.start, cand.end)
     for stats in sorted(result.stats.values(), key=lambda s: -s.first):
         if stats.first < cand.start:

@@ -5,7 +5,7 @@ title ("Jordanian Foreign Minister Ayman Safadi"), and role phrases."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +14,7 @@ from crawler.enrich.officials import (
     Term,
     registry,
 )
+from crawler.enrich.people import Person, find_people, plausible_name
 from crawler.enrich.roles import (
     ENVOY,
     INTERNATIONAL,
@@ -95,6 +96,8 @@ def adhoc_candidates(text: str, day: date | None, source_country: str | None = N
             return
         if reg.names.forms.get(name) is not None or any(h.value for h in reg.names.finditer(name)):
             return  # a known official: the name lexicon has it
+        if not plausible_name(name):
+            return  # "Farm Bureau, the …": words of no person's name
         taken.append((start, end))
         person = Official(name, country or "", (Term(role, date.min, None),) if role else (), official)
         out.append(Candidate(start, end, "name", person, None, role or None))
@@ -125,7 +128,9 @@ def adhoc_candidates(text: str, day: date | None, source_country: str | None = N
 
 
 _HONORIFIC = r"(?:(?:Dr|Mr|Ms|Mrs|Senator|Sir|Dame|Lord|Baroness|H\.E|Herr|Frau|M|Mme)\.?\s+)*"
-_NAME_WORD = r"(?:[A-Z][a-zà-ÿāēīōū'’-]+|[A-Z]{2,}(?:-[A-Za-z]+)?|[A-Z][a-z]+-[a-z]+)"
+# "McDowell", "DeSantis", "MacArthur": a second capital after Mc, Mac, De, La.
+_NAME_WORD = (r"(?:(?:Mc|Mac|De|La|Le|Di|O['’])[A-Z][a-zà-ÿāēīōū'’-]+|[A-Z][a-zà-ÿāēīōū'’-]+"
+              r"|[A-Z]{2,}(?:-[A-Za-z]+)?|[A-Z][a-z]+-[a-z]+)")
 _NAME = _NAME_WORD + r"(?:\s+" + _NAME_WORD + r"){1,2}"
 _OF_PLACE = r"(?:\s+(?:of|for|to)\s+(?:the\s+)?[A-Z][\w-]*(?:\s+(?:of\s+)?[A-Z][\w-]*){0,3})?"
 _ROLE_NAME = re.compile(
@@ -209,3 +214,22 @@ _ZH_NAME = re.compile(
 
 def role_candidates(text: str) -> list[Candidate]:
     return [Candidate(h.start, h.end, "role", family=h.value) for h in roles().finditer(text)]
+
+
+def person_candidates(text: str, taken: list[tuple[int, int]], quoted: Container[int],
+                      mentions: dict[str, list[Person]]) -> list[Candidate]:
+    """People outside officials.toml (``people.find_people``) outside
+    ``taken`` spans and quotations, one Official each (its country is read
+    later, for speakers only: ``Attribution.country_of``); each one's
+    mentions are added to ``mentions``."""
+    out = []
+    made: dict[str, Official] = {}
+    for person in find_people(text, taken):
+        if person.start in quoted:
+            continue
+        official = made.get(person.name)
+        if official is None:
+            official = made[person.name] = Official(person.name, "", (), False)
+        out.append(Candidate(person.start, person.end, "name", official))
+        mentions.setdefault(person.name, []).append(person)
+    return out

@@ -76,8 +76,14 @@ def gazetteer() -> Gazetteer:
 def count_countries(*texts: str) -> tuple[Mention, ...]:
     """Mentions per country over all ``texts`` (title and body), most first;
     ties in code order so the result is stable."""
+    return count_hits(*(gazetteer().hits(text or "") for text in texts))
+
+
+def count_hits(*hit_lists: list[Hit[tuple[str, ...]]]) -> tuple[Mention, ...]:
+    """``count_countries`` over hits already found (the body's are read
+    once for the countries and for the speakers' countries)."""
     counts: Counter[str] = Counter()
-    for text in texts:
-        for hit in gazetteer().hits(text or ""):
+    for hits in hit_lists:
+        for hit in hits:
             counts.update(set(hit.value))
     return tuple(Mention(code, n) for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -26,9 +26,16 @@ import re
 from dataclasses import dataclass
 
 _QUOTES = re.compile(
-    r"“(?P<a>[^“”]{2,}?)”|«(?P<b>[^«»]{2,}?)»|„(?P<d>[^„“”]{2,}?)[“”]"
+    r"“(?P<a>[^“”\n]{2,}?)”|«(?P<b>[^«»]{2,}?)»|„(?P<d>[^„“”]{2,}?)[“”]"
     r"|「(?P<e>[^「」]{2,}?)」|『(?P<f>[^『』]{2,}?)』"
+    # The FT's reversed opener (”…”) and two apostrophes (''…'').
+    r"|(?:^|(?<=[\s(]))”(?P<g>[^“”\n]{2,}?)”|''(?P<h>[^'\n]{2,}?)''"
 )
+# A quotation running over paragraphs opens each with a mark and closes only
+# the last: a paragraph's opener with no closer before its end is a quote to
+# that end when the next paragraph opens with a mark too.
+_UNCLOSED = re.compile(r"(?:^|(?<=[\s(]))[“\"](?P<body>[^“”\"\n]{2,})$", re.MULTILINE)
+_NEXT_OPENS = re.compile(r"\n+\s*[“\"«]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _TITLE_SMALL = {"a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "by", "with",
@@ -74,7 +81,11 @@ class RawQuote:
 
 def find_quotes(text: str) -> list[RawQuote]:
     spans = [(m.start(g), m.end(g)) for m in _QUOTES.finditer(text)
-             for g in "abdef" if m.group(g) is not None]
+             for g in "abdefgh" if m.group(g) is not None]
+    if "\n" in text:
+        for m in _UNCLOSED.finditer(text):
+            if _NEXT_OPENS.match(text, m.end()) and not any(s <= m.start("body") < e for s, e in spans):
+                spans.append(m.span("body"))
     for start, end in _straight_quotes(text) + _single_quotes(text):
         if not any(s - 1 <= start < e + 1 for s, e in spans):
             spans.append((start, end))

@@ -111,6 +111,7 @@ _CANONICAL_ROLE = {
     "spokesperson": "Spokesperson", "sprecher": "Spokesperson", "sprecherin": "Spokesperson",
     "botschafter": "Ambassador", "botschafterin": "Ambassador", "bundeskanzler": "Chancellor",
     "bundeskanzlerin": "Chancellor", "bundesrat": "Federal Councillor", "bundesrätin": "Federal Councillor",
+    "public ombudsman": "Ombudsman", "public defender": "Ombudsman",
 }
 
 

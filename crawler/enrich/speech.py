@@ -33,11 +33,22 @@ def pronoun_spans(text: str) -> list[tuple[int, int]]:
 # are found in one pass over the text (``speech_verbs``), not per sentence:
 # the Latin and Cyrillic ones as a trie over the lower-cased text, which lets
 # ``re`` skip to the letters a verb can begin with.
-_VERB_WORDS = """
+_EN_VERB_WORDS = """
 said says say told tells stated states noted notes stressed stresses emphasised emphasized
 added adds warned warns declared remarked explained insisted argued asserted described
 called urged underlined underscored pointed_out announced commented replied answered
 according_to wrote accused reiterated
+responded responds acknowledged acknowledges recalled recalls admitted admits conceded concedes
+continued suggested suggests observed observes tweeted tweets posted testified testifies
+asked asks countered joked lamented cautioned predicted
+promised vowed pledged agreed agrees complained boasted
+claimed denied denies maintained contended concluded
+shared texted emailed reported writes adds explains argues insists
+confirmed confirms revealed disclosed repeated recounted recounts reflected
+quipped mused exclaimed shouted yelled wondered wonders replies announces
+""".split()
+_VERB_WORDS = _EN_VERB_WORDS + """
+berkata mengatakan menyatakan ujar kata
 заявил{,а,и} заявляет по_{его,ее,её,их}_словам по_{его,ее,её}_мнению сказал{,а,и} отметил{,а,и} подчеркнул{,а,и} добавил{,а,и} сообщил{,а,и}
 указал{,а,и} заметил{,а,и} призвал{,а,и} говорит по_словам по_мнению пояснил{,а,и}
 констатировал{,а,и} назвал{,а,и} напомнил{,а,и} выразил{,а,и}
@@ -46,6 +57,8 @@ a_expliqué a_rappelé a_assuré
 sagte sagt erklärte betonte laut fügte kritisierte warnte forderte
 """.split()
 _VERB_FORMS = [word for form in _VERB_WORDS for word in expand(form.replace("_", " "))]
+# English ones: an English speaker follows the verb only at once ("said Smith").
+ENGLISH_VERBS = frozenset(form.replace("_", " ") for form in _EN_VERB_WORDS)
 _VERBS_LOWER = re.compile(_trie_pattern(_VERB_FORMS) + r"\b")
 _VERBS_ANYCASE = re.compile(r"\b" + _trie_pattern(_VERB_FORMS) + r"\b", re.IGNORECASE)
 _VERBS_CJK = re.compile(r"表示|指出|强调|说|称|介绍|回答|重申|认为|宣布|と述べ|と語っ|と強調|と表明|によると")

@@ -4,8 +4,10 @@ With ``DEMARCHE_REPLAY`` set to one or more WARC files, every request is
 answered from the recorded response for its URL (status, headers and body as
 recorded), and a URL with no recording gets a 404. Nothing reaches the
 network, and the crawl keeps the real URLs, so the same source rows and
-spiders run offline: this is how ``make demo`` works, and how a recorded
-crawl can be replayed to debug a spider.
+spiders run offline: this is how a recorded crawl can be replayed to debug
+a spider. A replayed run is told it is one, so it judges no takedowns; the
+demo, which must show one, answers from its recordings through a subclass
+that does not say so (``crawler/demo/live_site.py``).
 """
 
 from __future__ import annotations

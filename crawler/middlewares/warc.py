@@ -6,7 +6,12 @@ to gzipped WARC files that rotate at ``DEMARCHE_WARC_MAX_MB``, named by
 host, source, time and process so that several crawler machines can write
 side by side. It sits below HTTP decompression: the body is kept as the
 crawler saw it, and the headers say so (no Content-Encoding). The record's
-file and offset travel on in ``request.meta["warc_record"]``.
+file, as a URI any machine can open (``storage.warc_uris``), and offset
+travel on in ``request.meta["warc_record"]``.
+
+The folder is a local one by default; ``DEMARCHE_WARC_DIR=s3://bucket/warc``
+(any fsspec URL) makes every crawler machine write there through fsspec,
+each file written once from start to end (object stores do not append).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from scrapy.http import Response
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from storage.warc_uris import is_uri, join, local_path, open_warc, to_uri
+
 logger = logging.getLogger(__name__)
 
 # Headers that describe the transfer, not the body as kept.
@@ -33,10 +40,11 @@ _TRANSFER_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length
 
 
 class RotatingWarc:
-    """Gzipped WARC files in ``folder``, a new one past ``max_bytes``."""
+    """Gzipped WARC files in ``folder`` (a path or URI), a new one past
+    ``max_bytes``."""
 
-    def __init__(self, folder: Path, prefix: str, max_bytes: int) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path | str, prefix: str, max_bytes: int) -> None:
+        self.folder = to_uri(folder)
         self.prefix = prefix
         self.max_bytes = max_bytes
         self.count = 0
@@ -44,11 +52,13 @@ class RotatingWarc:
         self.name = ""
 
     def _open(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.count += 1
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-        self.name = f"{self.prefix}-{stamp}-{os.getpid()}-{self.count:05d}.warc.gz"
-        self.handle = (self.folder / self.name).open("ab")
+        name = f"{self.prefix}-{stamp}-{os.getpid()}-{self.count:05d}.warc.gz"
+        self.name = join(self.folder, name)
+        # A local file is appended to (a restarted process with the same
+        # pid and second goes on after what is there); a remote one is new.
+        self.handle = open_warc(self.name, "ab" if local_path(self.name) else "wb")
         self.writer = WARCWriter(self.handle, gzip=True)
 
     def write(self, request: Request, response: Response) -> tuple[str, int]:
@@ -94,15 +104,16 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-def warc_folder(settings) -> Path:  # type: ignore[no-untyped-def]
-    """DEMARCHE_WARC_DIR, else ``warc/`` beside a SQLite archive, else in the project."""
+def warc_folder(settings) -> Path | str:  # type: ignore[no-untyped-def]
+    """DEMARCHE_WARC_DIR (a path, or a URI such as ``s3://bucket/warc``),
+    else ``warc/`` beside a SQLite archive, else in the project."""
     from sqlalchemy.engine import make_url
 
     from storage.engine import project_root
 
     configured = settings.get("DEMARCHE_WARC_DIR")
     if configured:
-        return Path(configured)
+        return configured if is_uri(configured) else Path(configured)
     url = make_url(settings.get("DEMARCHE_ARCHIVE_URL"))
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).resolve().parent / "warc"
@@ -110,7 +121,7 @@ def warc_folder(settings) -> Path:  # type: ignore[no-untyped-def]
 
 
 class WarcRecordMiddleware:
-    def __init__(self, crawler: Crawler, folder: Path, max_bytes: int) -> None:
+    def __init__(self, crawler: Crawler, folder: Path | str, max_bytes: int) -> None:
         self.crawler = crawler
         self.folder = folder
         self.max_bytes = max_bytes
