@@ -173,7 +173,7 @@ def bench_export(path: Path, count: int) -> None:
                 out = Path(folder) / f"out.{fmt}"
                 started = time.perf_counter()
                 proc = subprocess.run([sys.executable, "-c", code, "export", "--format", fmt,
-                                       "--out", str(out), *args], env=env, cwd=project_root(),
+                                       "--out", str(out), "--force", "--quiet", *args], env=env, cwd=project_root(),
                                       capture_output=True, text=True, check=True)
                 seconds = time.perf_counter() - started
                 rss_mb = int(proc.stderr.strip().splitlines()[-1]) / 1024

@@ -24,9 +24,15 @@ def cmd_browse(opts: argparse.Namespace) -> int:
     # later would change pages under an immutable reader ("malformed").
     immutable = can_be_immutable(path)
     mode = "immutable: nothing writes it" if immutable else "read-only, live"
+    from crawler.middlewares.warc import warc_folder
+
+    settings = settings_of(opts)
+    # The source pages judge health as `demarche status` does.
+    quiet = {key: s.quiet_after for key, s in registry_of(settings).items()}
     print(f"serving {path} ({mode}) at http://{opts.host}:{opts.port}/ ; Ctrl-C stops",
           file=sys.stderr)
-    serve(path, opts.host, opts.port, immutable=immutable)
+    serve(path, opts.host, opts.port, immutable=immutable, warc_folder=warc_folder(settings),
+          quiet_after=quiet)
     return 0
 
 
@@ -50,7 +56,8 @@ def cmd_report(opts: argparse.Namespace) -> int:
     except ReportPathError as exc:
         raise ArgumentError(str(exc)) from None
     with Session(search_archive(url)) as session:
-        report = gather(session, quiet, datetime.now(UTC), describe(url))
+        report = gather(session, quiet, datetime.now(UTC), describe(url),
+                        {key: s.name for key, s in sources.items()})
     page = write_report(report, opts.out)
     print(f"{sum(report.totals.values())} statements of {len(report.totals)} sources -> {page}")
     if opts.screenshot:
@@ -64,9 +71,10 @@ def cmd_report(opts: argparse.Namespace) -> int:
 def register(sub) -> None:  # type: ignore[no-untyped-def]
     browse = add_command(
         sub, "browse", help="serve the SQLite archive read-only with Datasette",
-        description="Serve a SQLite archive read-only in the browser with Datasette "
-        "(its tables, the statements view, search), on this machine only unless --host "
-        "says otherwise. Ctrl-C stops it.",
+        description="Serve a SQLite archive read-only in the browser: a reading room "
+        "(a page per statement with its archived copy and citation, per speaker, source "
+        "and country, faceted search, charts) in front of Datasette's tables and SQL, on "
+        "this machine only unless --host says otherwise. Ctrl-C stops it.",
         examples=["demarche browse", "demarche browse --archive sqlite:///data/archive.db "
                   "--port 8080"])
     add_archive(browse)
@@ -77,8 +85,10 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
     report = add_command(
         sub, "report", help="write a static HTML report with charts",
         description="Write a static HTML report of the archive (index.html, with its "
-        "charts) into a folder, and optionally a screenshot of it as headless Chromium "
-        "draws it.",
+        "charts) into a folder: first for the reader (statements over time, top speakers, "
+        "kinds of statement, countries named, relayed stories, edits and takedowns, the "
+        "newest statements), then for the operator (size and health of each source); and "
+        "optionally a screenshot of the whole page as headless Chromium draws it.",
         examples=["demarche report --out build/report",
                   "demarche report --out build/report --screenshot report.png "
                   "--archive sqlite:///data/archive.db"])
@@ -86,5 +96,6 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
                         help="folder for index.html (made if missing; its parent must exist)")
     add_archive(report)
     report.add_argument("--screenshot", type=Path, metavar="FILE.png",
-                        help="also save the report as headless Chromium draws it")
+                        help="also save the whole report, as tall as it is, as headless "
+                        "Chromium draws it")
     report.set_defaults(func=cmd_report)

@@ -3,18 +3,22 @@
     demarche crawl KEY [KEY ...] [--all] [-a since=YYYY-MM-DD] [-a max_articles=N]
     demarche sql "SELECT ..." [--format table|csv|json] [--limit N] [--timeout SECONDS]
     demarche sources
+    demarche sources check [KEY ...] [--timeout SECONDS]
+    demarche workers
     demarche extract DIR --out FILE.jsonl [--workers N]
     demarche status
     demarche history URL
     demarche db upgrade
-    demarche import-warc FILE... [--source S] [--workers N]
-    demarche reextract [--source S] [--workers N]
-    demarche search "QUERY" [--source S] [--country CC] [--lang L] [--since D] [--until D]
-                    [--limit N] [--format table|json|csv]
+    demarche import-warc FILE... [--source S] [--workers N] [--quiet]
+    demarche reextract [--source S] [--workers N | --local N | --scheduler URL] [--all] [--quiet]
+    demarche backfill FILE|URL... [--local N | --scheduler tcp://HOST:8786] [--source S] [--quiet]
+    demarche search "QUERY" [FILTERS] [--limit N] [--format table|json|csv]
     demarche show URL|ID [--format text|json]
-    demarche trend "QUERY" [--by day|week|month] [--source S | --per-source] [--since D] [--until D]
-    demarche export --format jsonl|csv|parquet --out FILE [--force] [--source S] [--since D]
-                    [--until D] [--query Q]
+    demarche trend "QUERY" [--by day|week|month] [--per-source] [FILTERS]
+    demarche export --format jsonl|csv|parquet --out FILE|DIR [--tables] [--force] [--query Q]
+                    [FILTERS] [--quiet]
+      FILTERS: --source KEY --country CC --lang LL --speaker NAME --type TYPE --mentions CC
+               --since D --until D
     demarche browse [--archive URL] [--host H] [--port P]
     demarche report --out DIR [--archive URL] [--screenshot FILE.png]
     demarche demo

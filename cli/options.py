@@ -1,5 +1,6 @@
 """Arguments and archive access that several commands share: days,
-``--workers``, the statement filters, ``--archive`` and the settings it
+``--workers``, the statement filters (``add_filters``, checked against the
+archive by ``check_filters``), ``--archive`` and the settings it
 overrides, opening the archive for reading, and a sub-command's parser with
 its description and example."""
 
@@ -26,21 +27,36 @@ def workers(value: int | None) -> int | None:
     return value
 
 
-def add_statement_filters(parser: argparse.ArgumentParser) -> None:
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    """The filters of every command that selects statements (search,
+    trend, export), spelled and checked the same way everywhere."""
     from crawler.enrich import STATEMENT_TYPES
 
+    # (One line: the sub-commands' help keeps descriptions as written.)
+    group = parser.add_argument_group(
+        "filters", "each checked against the archive; an unknown one names the close matches")
+    group.add_argument("--source", metavar="KEY", help="only this source's statements (its key, "
+                       "as `demarche sources` lists it, or its name)")
     # --country is the source's country (issue 6); the countries a text
     # talks about are --mentions.
-    parser.add_argument("--speaker", help="only statements of this speaker (part of the name, "
-                        "any case: Lavrov, 'Mao Ning')")
-    parser.add_argument("--type", dest="statement_type", choices=STATEMENT_TYPES,
-                        metavar="TYPE", help=f"only this kind of statement: "
-                        f"{', '.join(STATEMENT_TYPES)}")
-    parser.add_argument("--mentions", metavar="CC",
-                        help="only statements that name this country (ISO 3166 alpha-2)")
+    group.add_argument("--country", metavar="CC",
+                       help="only sources of this country (ISO 3166 alpha-2: RU, US)")
+    group.add_argument("--lang", metavar="LL",
+                       help="only statements in this language (ISO 639-1: en, ru)")
+    group.add_argument("--speaker", metavar="NAME", help="only statements of this speaker (part of the name, "
+                       "any case: Lavrov, 'Mao Ning')")
+    # Not argparse choices: a mistyped type gets the one-line message with
+    # the close matches that the other filters give.
+    group.add_argument("--type", dest="statement_type", metavar="TYPE",
+                       help=f"only this kind of statement: {', '.join(STATEMENT_TYPES)}")
+    group.add_argument("--mentions", metavar="CC",
+                       help="only statements that name this country (ISO 3166 alpha-2)")
+    group.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
+    group.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
 
 
 def search_filters(opts: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The filters as typed (the days checked, nothing else)."""
     from reading.search import SearchFilters
 
     if opts.since and opts.until and opts.since > opts.until:
@@ -50,6 +66,20 @@ def search_filters(opts: argparse.Namespace):  # type: ignore[no-untyped-def]
                          until=opts.until, speaker=getattr(opts, "speaker", None),
                          statement_type=getattr(opts, "statement_type", None),
                          mentions=getattr(opts, "mentions", None))
+
+
+def check_filters(session, opts: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The filters checked against the archive the session reads: a value
+    it does not hold is an ``ArgumentError`` (one line, exit status 2)
+    naming the close matches, never a silent "0 hits"."""
+    from crawler.enrich import STATEMENT_TYPES
+    from reading.filters import UnknownValue
+    from reading.filters import check_filters as check
+
+    try:
+        return check(session, search_filters(opts), STATEMENT_TYPES)
+    except UnknownValue as exc:
+        raise ArgumentError(str(exc)) from None
 
 
 def search_archive(url: str):  # type: ignore[no-untyped-def]

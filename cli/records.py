@@ -13,13 +13,14 @@ from tabulate import tabulate
 from cli.options import (
     add_archive,
     add_command,
-    add_statement_filters,
+    add_filters,
     archive_url,
-    day,
+    check_filters,
     search_archive,
     search_filters,
 )
 from cli.output import when
+from cli.progress import add_quiet, progress_bar
 from crawler.params import ArgumentError
 from storage.engine import ArchiveError, describe, sqlite_file
 
@@ -121,40 +122,63 @@ def print_history(history, out=sys.stdout) -> None:  # type: ignore[no-untyped-d
 def cmd_export(opts: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
-    from reading.export import (
-        OutputError,
-        check_output,
-        records,
-        write_csv,
-        write_jsonl,
-        write_parquet,
-    )
+    from reading.export import OutputError, check_output, check_tables, count
     from reading.query_language import parse_query
 
     query = parse_query(opts.query) if opts.query is not None else None
-    filters = search_filters(opts)
+    search_filters(opts)  # days in the wrong order fail before the archive is opened
     if opts.format == "parquet" and opts.out == "-":
         raise ArgumentError("Parquet needs a file: --out FILE.parquet")
+    if opts.tables and (opts.format != "csv" or opts.out == "-"):
+        raise ArgumentError("--tables writes CSV files into a folder: --format csv --out DIR")
     url = archive_url(opts)
     if opts.out != "-":
         try:
-            check_output(Path(opts.out), sqlite_file(url), force=opts.force)
+            (check_tables if opts.tables else check_output)(
+                Path(opts.out), sqlite_file(url), force=opts.force)
         except OutputError as exc:
             raise ArgumentError(str(exc)) from None
     with Session(search_archive(url)) as session, \
             session.begin():  # one snapshot of the archive, however long the export takes
-        rows = records(session, filters, query)
-        if opts.format == "parquet":
-            count = write_parquet(rows, opts.out)
-        elif opts.out == "-":
-            count = (write_csv if opts.format == "csv" else write_jsonl)(rows, sys.stdout)
-            sys.stdout.flush()  # all of it out before the count is said to be
-        else:
-            with open(opts.out, "w", encoding="utf-8", newline="") as out:
-                count = (write_csv if opts.format == "csv" else write_jsonl)(rows, out)
-    print(f"{count} article{'s' if count != 1 else ''} -> {opts.out}",
+        filters = check_filters(session, opts)
+        with progress_bar("statements", quiet=opts.quiet) as bar:
+            if bar.shown:  # the ETA needs the total; a count is one more query
+                bar.set_total(count(session, filters, query))
+            written = _write(opts, _counted(session, filters, query, opts.tables, bar))
+    where = f"{opts.out}{'/' if opts.tables else ''}"
+    print(f"{written} article{'s' if written != 1 else ''} -> {where}",
           file=sys.stderr if opts.out == "-" else sys.stdout)
     return 0
+
+
+def _counted(session, filters, query, tables: bool, bar):  # type: ignore[no-untyped-def]
+    """The export's rows, each statement counted on the progress bar."""
+    from reading.export import records, table_rows
+
+    if tables:
+        for table, row in table_rows(session, filters, query):
+            bar.update(int(table == "articles"))
+            yield table, row
+        return
+    for record in records(session, filters, query, enriched=True):
+        bar.update(1)
+        yield record
+
+
+def _write(opts: argparse.Namespace, rows) -> int:  # type: ignore[no-untyped-def]
+    from reading.export import write_csv, write_jsonl, write_parquet, write_tables
+
+    if opts.tables:
+        return write_tables(rows, Path(opts.out))
+    if opts.format == "parquet":
+        return write_parquet(rows, opts.out, enriched=True)
+    write = write_csv if opts.format == "csv" else write_jsonl
+    if opts.out == "-":
+        written = write(rows, sys.stdout)
+        sys.stdout.flush()  # all of it out before the count is said to be
+        return written
+    with open(opts.out, "w", encoding="utf-8", newline="") as out:
+        return write(rows, out)
 
 
 def register(sub) -> None:  # type: ignore[no-untyped-def]
@@ -183,20 +207,26 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
     history.set_defaults(func=cmd_history)
 
     export = add_command(
-        sub, "export", help="write articles to JSON Lines, CSV or Parquet",
-        description="Write the articles that match the filters (all of them by default) to "
-        "a JSON Lines, CSV or Parquet file, or to standard output, from one consistent "
-        "snapshot of the archive.",
+        sub, "export", help="write statements with their enrichment to JSONL, CSV or Parquet",
+        description="Write the statements that match the filters (all of them by default), "
+        "each with its source's name, speakers, quotes, countries named, translations, "
+        "syndication cluster and number of earlier texts, to a JSON Lines file (nested), a "
+        "Parquet file (list and struct columns), a CSV file (summary columns) or, with "
+        "--tables, one CSV file per table into a folder; from one consistent snapshot of "
+        "the archive.",
         examples=["demarche export --format jsonl --out statements.jsonl --source mid_ru_en",
-                  "demarche export --format csv --out - --query sanctions --since 2024-01-01"])
+                  "demarche export --format csv --out - --query sanctions --since 2024-01-01",
+                  "demarche export --format csv --tables --out lavrov/ --speaker Lavrov"])
     export.add_argument("--format", choices=["jsonl", "csv", "parquet"], required=True)
     export.add_argument("--out", required=True, metavar="FILE",
-                        help="the file, in a folder that exists (- for stdout)")
+                        help="the file, in a folder that exists (- for stdout); with --tables "
+                        "a folder (made if missing)")
+    export.add_argument("--tables", action="store_true",
+                        help="CSV only: one file per table (articles, speakers, quotes, "
+                        "mentions, translations, versions, cluster_members) into --out DIR")
     export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    export.add_argument("--source", help="only this source's articles")
-    export.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
-    export.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
     export.add_argument("--query", help="only articles this search query matches")
-    add_statement_filters(export)
+    add_filters(export)
+    add_quiet(export)
     add_archive(export)
     export.set_defaults(func=cmd_export)

@@ -11,9 +11,9 @@ from tabulate import tabulate
 from cli.options import (
     add_archive,
     add_command,
-    add_statement_filters,
+    add_filters,
     archive_url,
-    day,
+    check_filters,
     search_archive,
     search_filters,
 )
@@ -45,9 +45,9 @@ def cmd_search(opts: argparse.Namespace) -> int:
     if opts.limit < 1:
         raise ArgumentError("--limit must be at least 1")
     query = parse_query(opts.query)  # a malformed query fails before the archive is opened
-    filters = search_filters(opts)
+    search_filters(opts)  # and so do days in the wrong order
     with Session(search_archive(archive_url(opts))) as session:
-        hits = search(session, query, filters, opts.limit)
+        hits = search(session, query, check_filters(session, opts), opts.limit)
     if opts.format == "table":
         rows = [(h.rank, h.published_at.strftime("%Y-%m-%d") if h.published_at else "-",
                  h.source, h.title, h.snippet, h.id) for h in hits]
@@ -70,10 +70,11 @@ def cmd_trend(opts: argparse.Namespace) -> int:
     from reading.trend import trend
 
     query = parse_query(opts.query)
-    filters = search_filters(opts)  # checks the days
+    search_filters(opts)  # checks the days
     with Session(search_archive(archive_url(opts))) as session:
-        points = trend(session, query, opts.by, source=opts.source, since=opts.since,
-                       until=opts.until, per_source=opts.per_source,
+        filters = check_filters(session, opts)
+        points = trend(session, query, opts.by, source=filters.source, since=filters.since,
+                       until=filters.until, per_source=opts.per_source,
                        within=dataclasses.replace(filters, source=None, since=None, until=None))
     columns = [opts.by, *(["source"] if opts.per_source else []), "statements", "matching",
                "share"]
@@ -110,12 +111,7 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
         examples=['demarche search \'"chemical weapons" AND Syria\' --since 2012-01-01',
                   "demarche search sanctions --speaker Lavrov --format json"])
     search.add_argument("query", help='words, "phrases", prefix*, AND, OR, NOT, ( )')
-    search.add_argument("--source", help="only this source's articles")
-    search.add_argument("--country", help="only sources of this country (ISO 3166 alpha-2)")
-    search.add_argument("--lang", help="only articles in this language (ISO 639-1)")
-    add_statement_filters(search)
-    search.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
-    search.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
+    add_filters(search)
     search.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
     search.add_argument("--format", choices=FORMATS, default="table")
     add_archive(search)
@@ -129,11 +125,10 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
                   "demarche trend 'ceasefire OR truce' --source mid_ru_en --since 2024-01-01"])
     trend.add_argument("query", help="as for demarche search")
     trend.add_argument("--by", choices=["day", "week", "month"], default="day")
-    trend.add_argument("--source", help="only this source (share of its own statements)")
     trend.add_argument("--per-source", action="store_true", help="one row per period and source")
-    add_statement_filters(trend)
-    trend.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="published on or after")
-    trend.add_argument("--until", type=day, metavar="YYYY-MM-DD", help="published on or before")
+    # With --source, or any other filter, the share is of the statements
+    # the filters select (a speaker's, a type's).
+    add_filters(trend)
     trend.add_argument("--format", choices=FORMATS, default="table")
     add_archive(trend)
     trend.set_defaults(func=cmd_trend)

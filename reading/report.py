@@ -1,9 +1,14 @@
 """A static HTML report on the archive: ``demarche report --out DIR``.
 
-One file, ``DIR/index.html``, readable without a server or a network:
-statements per source over time and the archive's size per source as
-charts, the newest statements of each source, and each source's health
-(``reading/health.py``, as ``demarche status`` shows it).
+One file, ``DIR/index.html``, readable without a server or a network.
+Sources are named as people know them (``sources.name``), never by key.
+First what a researcher asks (issue 19): statements per source over time,
+who speaks most, which kinds of statement, which countries are named,
+which stories other sources relayed and how fast, which statements were
+edited and which taken down, the newest of each source. Then what the
+operator asks: the archive's size per source and each source's health
+(``reading/health.py``, as ``demarche status`` judges it), condensed: the
+sources never run on one line, failing ones with their reason.
 
 Charts are drawn by matplotlib (the Agg backend: no display) as SVG and
 written into the page itself: a browser draws them with nothing to fetch,
@@ -21,7 +26,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +35,8 @@ from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from reading.health import SourceHealth, source_health
-from storage.models import Article
+from reading.research import NewStatement, Research, research
+from storage.models import Article, SourceRow
 
 TEMPLATE = "report.html.j2"
 # Statements of each source listed in the report.
@@ -43,15 +49,6 @@ _PER_DAY = table("statements_per_day", column("source"), column("day"), column("
 
 
 @dataclass(frozen=True)
-class NewStatement:
-    source: str
-    published_at: datetime | None
-    title: str
-    url: str
-    id: int
-
-
-@dataclass(frozen=True)
 class Report:
     generated_at: datetime
     archive: str
@@ -59,6 +56,14 @@ class Report:
     totals: dict[str, int]  # source -> all statements, dated or not
     newest: dict[str, list[NewStatement]]
     health: list[SourceHealth]
+    names: dict[str, str] = field(default_factory=dict)  # source key -> name
+    research: Research | None = None
+
+    def name(self, source: str) -> str:
+        return self.names.get(source) or source
+
+    def health_of(self, judged: str) -> list[SourceHealth]:
+        return [row for row in self.health if row.health == judged]
 
 
 def _as_date(value: object) -> date:
@@ -67,8 +72,10 @@ def _as_date(value: object) -> date:
 
 
 def gather(session: Session, quiet_after: Mapping[str, int], now: datetime,
-           archive: str) -> Report:
-    """Everything the report shows, read in one session."""
+           archive: str, names: Mapping[str, str] | None = None) -> Report:
+    """Everything the report shows, read in one session; ``names``: the
+    registry's source names (a source never crawled is in the registry
+    only), which win over the names the archive recorded."""
     per_day: dict[str, dict[date, int]] = defaultdict(dict)
     for source, day, count in session.execute(select(_PER_DAY)):
         per_day[source][_as_date(day)] = count
@@ -91,8 +98,9 @@ def gather(session: Session, quiet_after: Mapping[str, int], now: datetime,
     known = dict(quiet_after)
     for source in totals:
         known.setdefault(source, 3)
+    named = {**dict(session.execute(select(SourceRow.key, SourceRow.name)).all()), **(names or {})}
     return Report(now, archive, dict(per_day), totals, dict(newest),
-                  source_health(session, known, now))
+                  source_health(session, known, now), named, research(session))
 
 
 def _period_start(day: date, period: str) -> date:
@@ -143,8 +151,10 @@ def _svg(figure) -> str:  # type: ignore[no-untyped-def]
     return re.sub(r"^.*?(?=<svg)", "", out.getvalue(), flags=re.DOTALL)
 
 
-def timeline_chart(per_day: Mapping[str, Mapping[date, int]]) -> str:
-    """Stacked bars: statements per source per period, as inline SVG."""
+def timeline_chart(per_day: Mapping[str, Mapping[date, int]],
+                   names: Mapping[str, str] | None = None) -> str:
+    """Stacked bars: statements per source per period, as inline SVG, each
+    source by its name."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -166,8 +176,8 @@ def timeline_chart(per_day: Mapping[str, Mapping[date, int]]) -> str:
     palette = "tab10" if len(series) <= 10 else "tab20"
     colours = matplotlib.colormaps[palette].colors
     for n, (source, counts) in enumerate(series.items()):
-        axes.bar(positions, counts, bottom=bottom, label=source, color=colours[n % len(colours)],
-                 width=0.8)
+        axes.bar(positions, counts, bottom=bottom, label=(names or {}).get(source) or source,
+                 color=colours[n % len(colours)], width=0.8)
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     step = max(1, len(periods) // 12)  # at most a dozen labels
     axes.set_xticks(list(positions)[::step], labels[::step], rotation=30, ha="right")
@@ -180,8 +190,8 @@ def timeline_chart(per_day: Mapping[str, Mapping[date, int]]) -> str:
     return _svg(figure)
 
 
-def totals_chart(totals: Mapping[str, int]) -> str:
-    """Horizontal bars: all archived statements of each source."""
+def totals_chart(totals: Mapping[str, int], names: Mapping[str, str] | None = None) -> str:
+    """Horizontal bars: all archived statements of each source, by name."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -190,7 +200,8 @@ def totals_chart(totals: Mapping[str, int]) -> str:
     sources = sorted(totals, key=lambda s: (totals[s], s))
     figure = Figure(figsize=(10, 0.45 * max(len(sources), 2) + 0.8))
     axes = figure.subplots()
-    bars = axes.barh(sources, [totals[s] for s in sources], color="#4c72b0")
+    bars = axes.barh([(names or {}).get(s) or s for s in sources], [totals[s] for s in sources],
+                     color="#4c72b0")
     axes.bar_label(bars, padding=3)
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.spines[["top", "right"]].set_visible(False)
@@ -198,13 +209,26 @@ def totals_chart(totals: Mapping[str, int]) -> str:
     return _svg(figure)
 
 
+def delay(span: timedelta) -> str:
+    """A relay's delay as people say it: "40 min", "3 h 30 min", "2 days 4 h"."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 1:
+        return "within a minute"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} day{'s' * (days != 1)}" if days else "", f"{hours} h" if hours else "",
+             f"{minutes} min" if minutes and not days else ""]
+    return " ".join(p for p in parts if p)
+
+
 def render(report: Report) -> str:
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent),
                               autoescape=select_autoescape(["html", "j2"]))
+    environment.filters["delay"] = delay
     return environment.get_template(TEMPLATE).render(
         report=report,
-        timeline_svg=timeline_chart(report.per_day),
-        totals_svg=totals_chart(report.totals),
+        timeline_svg=timeline_chart(report.per_day, report.names),
+        totals_svg=totals_chart(report.totals, report.names),
         total=sum(report.totals.values()),
     )
 
@@ -250,9 +274,44 @@ def chromium_command(chromium: str, profile: Path, *args: str) -> list[str]:
     return [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
 
 
-def screenshot(page: Path, png: Path, *, chromium: str = "chromium",
-               size: tuple[int, int] = (1280, 2000), timeout: float = 120) -> Path:
-    """The report as Chromium draws it, saved as a PNG."""
+# Chromium draws no taller picture than its largest texture; 16,384 px
+# is the common limit, and a report that long is cut there.
+MAX_HEIGHT = 16_384
+# Written into a copy of the page to read its height back (--dump-dom):
+# the report itself carries no script.
+_MEASURE = ("<script>document.documentElement.setAttribute('data-page-height', "
+            "Math.ceil(document.documentElement.scrollHeight))</script>")
+
+
+def page_height(page: Path, *, chromium: str = "chromium", width: int = 1280,
+                timeout: float = 120) -> int:
+    """The height in CSS pixels of the page as Chromium lays it out at
+    ``width``: a copy of it with a script that writes its height into the
+    DOM, dumped by headless Chromium."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="demarche-chromium-") as work:
+        probe = Path(work) / "measure.html"
+        html = page.read_text(encoding="utf-8")
+        at = html.rfind("</body>")
+        probe.write_text(html[:at] + _MEASURE + html[at:] if at >= 0 else html + _MEASURE,
+                         encoding="utf-8")
+        dom = subprocess.run(
+            chromium_command(chromium, Path(work) / "profile", "--dump-dom",
+                             f"--window-size={width},800", probe.as_uri()),
+            check=True, capture_output=True, text=True, timeout=timeout).stdout
+    found = re.search(r'data-page-height="(\d+)"', dom)
+    if found is None:
+        raise RuntimeError(f"{chromium} did not lay out {page}")
+    return int(found.group(1))
+
+
+def screenshot(page: Path, png: Path, *, chromium: str = "chromium", width: int = 1280,
+               height: int | None = None, timeout: float = 120) -> Path:
+    """The report as Chromium draws it, saved as a PNG ``width`` pixels
+    wide and, unless ``height`` says otherwise, as tall as the whole page
+    (up to ``MAX_HEIGHT``)."""
     import shutil
     import subprocess
     import tempfile
@@ -260,9 +319,12 @@ def screenshot(page: Path, png: Path, *, chromium: str = "chromium",
     if shutil.which(chromium) is None:
         raise FileNotFoundError(f"{chromium} not found: install Debian's chromium (.ci/chromium)")
     _folder_for(png, f"--screenshot {png} is written only into a folder that exists")
+    if height is None:
+        height = min(page_height(page, chromium=chromium, width=width, timeout=timeout),
+                     MAX_HEIGHT)
     with tempfile.TemporaryDirectory(prefix="demarche-chromium-") as profile:
         subprocess.run(
             chromium_command(chromium, Path(profile), f"--screenshot={png.resolve()}",
-                             f"--window-size={size[0]},{size[1]}", page.resolve().as_uri()),
+                             f"--window-size={width},{height}", page.resolve().as_uri()),
             check=True, capture_output=True, timeout=timeout)
     return png

@@ -20,6 +20,7 @@ from reading.export import (
     article_details,
     field_names,
     find_article,
+    record_names,
     records,
     write_csv,
     write_jsonl,
@@ -59,10 +60,10 @@ def test_records_in_a_fixed_order_with_filters_and_a_query(demo: str):
         annan = list(records(s, query=parse_query('"Annan plan"')))
         annan_sputnik = list(records(s, SearchFilters(source="sputnik_russia"),
                                      parse_query("Annan OR Nalbandian")))
-    assert len(everything) == 9
+    assert len(everything) == 12
     assert [r["id"] for r in everything] == sorted(r["id"] for r in everything)
     assert list(everything[0])[:len(FIELDS)] == list(FIELDS) == field_names()[:len(FIELDS)]
-    assert len(sputnik) == 3 and {r["country"] for r in sputnik} == {"RU"}
+    assert len(sputnik) == 4 and {r["country"] for r in sputnik} == {"RU"}
     assert len(april_3) == 4
     assert {r["url"] for r in annan} == {SEED, "https://sputnikglobe.com/20120403/172590411.html"}
     assert len(annan_sputnik) == 3
@@ -72,20 +73,20 @@ def test_records_in_a_fixed_order_with_filters_and_a_query(demo: str):
 def test_writers_read_back(demo: str, tmp_path: Path):
     with Session(open_archive(demo)) as s:
         jsonl, table = io.StringIO(), io.StringIO()
-        assert write_jsonl(records(s), jsonl) == 9
-        assert write_csv(records(s), table) == 9
+        assert write_jsonl(records(s), jsonl) == 12
+        assert write_csv(records(s), table) == 12
         path = tmp_path / "articles.parquet"
-        assert write_parquet(records(s), str(path), row_group=4) == 9
+        assert write_parquet(records(s), str(path), row_group=5) == 12
         empty = tmp_path / "none.parquet"
         assert write_parquet(records(s, SearchFilters(source="nowhere")), str(empty)) == 0
     lines = [json.loads(line) for line in jsonl.getvalue().splitlines()]
-    assert len(lines) == 9 and list(lines[0]) == field_names()
+    assert len(lines) == 12 and list(lines[0]) == field_names()
     seed = next(r for r in lines if r["url"] == SEED)
     assert seed["published_at"] == "2012-04-02T10:18:00Z"
     rows = list(csv.DictReader(io.StringIO(table.getvalue())))
-    assert len(rows) == 9 and list(rows[0]) == field_names()
+    assert len(rows) == 12 and list(rows[0]) == field_names()
     parquet = pq.ParquetFile(path)
-    assert parquet.metadata.num_rows == 9 and parquet.metadata.num_row_groups == 3
+    assert parquet.metadata.num_rows == 12 and parquet.metadata.num_row_groups == 3
     read = parquet.read()
     assert read.column_names == field_names()
     assert read.schema.field("published_at").type == pa.timestamp("ms", tz="UTC")
@@ -141,9 +142,10 @@ def test_export_command(demo_db: Path, tmp_path: Path):
     out = tmp_path / "all.parquet"
     result = run(["export", "--format", "parquet", "--out", str(out)], demo_db)
     assert result.returncode == 0, result.stderr
-    assert "9 articles" in result.stdout
+    assert "12 articles" in result.stdout
     table = pq.read_table(out)
-    assert table.num_rows == 9 and table.column_names == field_names()
+    # With the enrichment (tests/test_export_enriched.py).
+    assert table.num_rows == 12 and table.column_names == record_names()
     jsonl = tmp_path / "annan.jsonl"
     run(["export", "--format", "jsonl", "--out", str(jsonl), "--query", '"Annan plan"',
          "--source", "sputnik_russia", "--since", "2012-04-02"], demo_db)

@@ -42,12 +42,12 @@ def refused(result: subprocess.CompletedProcess, message: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_export_onto_the_archive_is_refused(archive: Path, fmt: str):
-    size = archive.stat().st_size
+    size, held = archive.stat().st_size, articles(archive)
     for out in (archive, archive.parent / "." / archive.name):
         for force in ([], ["--force"]):
             refused(run(["export", "--format", fmt, "--out", str(out), *force], archive),
                     "is the archive")
-    assert archive.stat().st_size == size and articles(archive) == 9
+    assert archive.stat().st_size == size and articles(archive) == held
 
 
 def test_export_onto_a_link_to_the_archive_is_refused(archive: Path, tmp_path: Path):
@@ -55,10 +55,11 @@ def test_export_onto_a_link_to_the_archive_is_refused(archive: Path, tmp_path: P
     link.symlink_to(archive)
     hard = tmp_path / "hard.db"
     os.link(archive, hard)
+    held = articles(archive)
     for out in (link, hard):
         refused(run(["export", "--format", "csv", "--out", str(out), "--force"], archive),
                 "is the archive")
-    assert articles(archive) == 9
+    assert articles(archive) == held
 
 
 def test_export_onto_an_existing_file_needs_force(archive: Path, tmp_path: Path):
@@ -69,7 +70,7 @@ def test_export_onto_an_existing_file_needs_force(archive: Path, tmp_path: Path)
     assert out.read_text(encoding="utf-8") == "my notes\n"
     result = run(["export", "--format", "jsonl", "--out", str(out), "--force"], archive)
     assert result.returncode == 0, result.stderr
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 9
+    assert len(out.read_text(encoding="utf-8").splitlines()) == articles(archive)
 
 
 def test_export_into_a_missing_folder_or_onto_a_folder_is_refused(archive: Path,
@@ -79,6 +80,23 @@ def test_export_into_a_missing_folder_or_onto_a_folder_is_refused(archive: Path,
     assert not (tmp_path / "no").exists()
     refused(run(["export", "--format", "csv", "--out", str(tmp_path)], archive),
             "is a folder")
+
+
+def test_tables_are_refused_where_a_file_would_be(archive: Path, tmp_path: Path):
+    # A folder whose articles.csv is the archive (a link to it).
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    (folder / "articles.csv").symlink_to(archive)
+    held = articles(archive)
+    for force in ([], ["--force"]):
+        refused(run(["export", "--format", "csv", "--tables", "--out", str(folder), *force],
+                    archive), "is the archive")
+    assert articles(archive) == held
+    refused(run(["export", "--format", "csv", "--tables", "--out", str(archive)], archive),
+            "is a file: with --tables, --out names a folder")
+    refused(run(["export", "--format", "csv", "--tables", "--out",
+                 str(tmp_path / "no" / "tables")], archive), "does not exist")
+    assert not (tmp_path / "no").exists()
 
 
 def test_report_makes_only_the_folder_it_is_given(archive: Path, tmp_path: Path):

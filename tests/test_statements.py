@@ -114,7 +114,7 @@ def test_search_command_takes_the_statement_filters(demo_db: Path):
     assert result.returncode == 0, result.stderr
     assert [hit["url"] for hit in json.loads(result.stdout)] == [SEED]
     bad = run(["search", "Syria", "--type", "tweet"], demo_db)
-    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    assert bad.returncode == 2 and "--type 'tweet': no statement type of that name" in bad.stderr
 
 
 def test_reextract_enriches_rows_archived_before_enrichment(demo_db: Path, tmp_path: Path):
