@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 
-.PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-crawl bench-search bench-sitemap report-screenshot screenshots clean
+.PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-write bench-crawl bench-search bench-sitemap report-screenshot screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
@@ -57,9 +57,17 @@ bench-enrich: $(TEST_STAMP)
 bench-schedule: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.scheduler
 
-# demarche import-warc against bare extraction of the same 500 real pages.
+# The archive's write path alone: SQLite, then PostgreSQL with one and two
+# writers (statements/s, SQL statements per article, lock wait share).
+bench-write: $(TEST_STAMP)
+	DEMARCHE_TEST_POSTGRES_URL="$${DEMARCHE_TEST_POSTGRES_URL:-$$(.ci/postgres)}" \
+	  $(BIN)/python -m benchmarks.write
+
+# demarche import-warc against bare extraction of the same 500 real pages,
+# into SQLite and into PostgreSQL.
 bench-import: $(TEST_STAMP)
-	$(BIN)/python -m benchmarks.import_warc
+	DEMARCHE_TEST_POSTGRES_URL="$${DEMARCHE_TEST_POSTGRES_URL:-$$(.ci/postgres)}" \
+	  $(BIN)/python -m benchmarks.import_warc --backend both
 
 # Full-text search against a LIKE scan, trigram against one token per
 # Chinese character, and the memory of exports, on 100,000 generated

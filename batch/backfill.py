@@ -194,6 +194,9 @@ class _Writer:
         self.engine = open_archive(archive_url)
         self.summary = summary
         self.batch: list[Statement] = []
+        # The MinHash signatures the tasks computed beside the extraction,
+        # one a statement: the writer does not compute them again.
+        self.signatures: list[bytes | None] = []
         self.unsynced: dict[str, Source | SiteSource] = {}
         self.synced: set[str] = set()
 
@@ -201,8 +204,9 @@ class _Writer:
         for key, owner in result.sources.items():
             if key not in self.synced:
                 self.unsynced.setdefault(key, owner)
-        for statement in result.statements:
+        for statement, signature in zip(result.statements, result.signatures, strict=True):
             self.batch.append(statement)
+            self.signatures.append(signature)
             if len(self.batch) >= BATCH:
                 self.flush()
 
@@ -212,10 +216,12 @@ class _Writer:
         with Session(self.engine) as session, session.begin():
             if self.unsynced:
                 sync_sources(session, list(self.unsynced.values()), datetime.now(UTC))
-            self.summary.outcomes.update(archive_batch(session, self.batch))
+            self.summary.outcomes.update(
+                archive_batch(session, self.batch, signatures=self.signatures))
         self.synced |= set(self.unsynced)
         self.unsynced.clear()
         self.batch = []
+        self.signatures = []
 
 
 def _count(summary: BackfillSummary, result: PartResult) -> None:

@@ -7,8 +7,9 @@ up and rewrite. They take a Session and do not commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -21,20 +22,38 @@ from storage.models import Article, BoilerplateLine
 
 def record_lines(session: Session, source: str, lines: Mapping[str, str], seen_at: datetime) -> None:
     """Count one more article for each line (key -> text)."""
-    if not lines:
+    record_line_counts(session, [(source, lines, seen_at)])
+
+
+def record_line_counts(session: Session,
+                       articles: Sequence[tuple[str, Mapping[str, str], datetime]]) -> None:
+    """``record_lines`` for each (source, lines, seen_at) in order, with one
+    statement: a line on several of the articles is counted that many times
+    at once (its first text and first sighting kept, its last sighting the
+    last article's)."""
+    counted: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, lines, seen_at in articles:
+        for key, text in lines.items():
+            row = counted.get((source, key))
+            if row is None:
+                counted[(source, key)] = fit_row(BoilerplateLine, {
+                    "source": source, "line_key": key, "text": text, "pages": 1,
+                    "first_seen_at": seen_at, "last_seen_at": seen_at}, source)
+            else:
+                row["pages"] += 1
+                row["last_seen_at"] = seen_at
+    if not counted:
         return
     # One statement for all lines, run once per row by the driver: built
     # per line, SQLAlchemy's statement construction costs more than SQLite.
     stmt = dialect_insert(session)(BoilerplateLine.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=[BoilerplateLine.source, BoilerplateLine.line_key],
-        set_={"pages": BoilerplateLine.pages + 1, "last_seen_at": stmt.excluded.last_seen_at},
+        set_={"pages": BoilerplateLine.pages + stmt.excluded.pages,
+              "last_seen_at": stmt.excluded.last_seen_at},
     )
-    session.execute(stmt, [
-        fit_row(BoilerplateLine, {"source": source, "line_key": key, "text": text, "pages": 1,
-                                  "first_seen_at": seen_at, "last_seen_at": seen_at}, source)
-        for key, text in lines.items()
-    ])
+    # In key order: two writers lock the rows in the same order.
+    session.execute(stmt, [counted[key] for key in sorted(counted)])
 
 
 # Built once: the write path asks both for every batch.
@@ -44,6 +63,8 @@ _LINE_COUNTS = select(BoilerplateLine.source, BoilerplateLine.line_key, Boilerpl
     BoilerplateLine.pages >= bindparam("min_pages"))
 _ARTICLE_COUNT = select(func.count()).select_from(Article).where(
     Article.source == bindparam("source"))
+_ARTICLE_COUNTS = (select(Article.source, func.count()).where(
+    Article.source.in_(bindparam("sources", expanding=True))).group_by(Article.source))
 
 
 def line_counts(session: Session, sources: Collection[str], min_pages: int
@@ -64,6 +85,17 @@ def line_counts(session: Session, sources: Collection[str], min_pages: int
 
 def article_count(session: Session, source: str) -> int:
     return session.scalar(_ARTICLE_COUNT, {"source": source}) or 0
+
+
+def article_counts(session: Session, sources: Collection[str]) -> dict[str, int]:
+    """``article_count`` of each source, in one query (a source with no
+    article is left out)."""
+    names = sorted(sources)
+    counts: dict[str, int] = {}
+    for start in range(0, len(names), 500):
+        rows = session.execute(_ARTICLE_COUNTS, {"sources": names[start:start + 500]})
+        counts.update((source, count) for source, count in rows)
+    return counts
 
 
 def rewrite_bodies(

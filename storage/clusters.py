@@ -21,6 +21,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from types import EllipsisType
 
 import numpy as np
 from sqlalchemy import Engine, and_, bindparam, delete, func, or_, select, text, update
@@ -66,9 +67,13 @@ def lock_index(session: Session) -> None:
     1,000 bucket locks, past PostgreSQL's lock table (64 per connection by
     default). SQLite needs none: it has one writer at a time.
 
-    Taking it again in the same transaction costs nothing. Calling it first
-    in the transaction, before rows are written, means a process holding
-    it never waits for row locks of one waiting for it.
+    Taking it again in the same transaction costs nothing. The write path
+    (``crawler.ingest.archiving.archive_batch``) takes it for its last
+    step, so that it is held from the cluster step to the commit only. A
+    process holding it may then wait for a row another one, waiting for
+    it, updated earlier in its batch (an article both saw again and one
+    clusters): PostgreSQL detects the deadlock and fails one transaction,
+    whose batch the crawl's pipeline keeps for its next flush.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"),
@@ -89,7 +94,8 @@ def find_same_text(
 
 
 def index_article(
-    session: Session, article_id: int, body: str, now: datetime, *, new: bool = False
+    session: Session, article_id: int, body: str, now: datetime, *, new: bool = False,
+    signature: bytes | None | EllipsisType = ...,
 ) -> ClusterResult | None:
     """Index the article's body (after its row was written or its text
     changed) and put it in the cluster of its near-duplicates. ``new``: the
@@ -99,8 +105,10 @@ def index_article(
     Returns None when the text is too short to index (its old signature and
     cluster, if any, are dropped). Only the body counts: agencies rewrite
     headlines, and the title adds nothing to the test of the same text.
+    ``signature``: the body's, when the caller computed it already.
     """
-    signature = text_signature(body)
+    if isinstance(signature, EllipsisType):
+        signature = text_signature(body)
     if signature is None:
         if not new:
             unindex_article(session, article_id, now)

@@ -9,14 +9,17 @@ commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.bounds import fit_row
-from storage.dialects import dialect_insert
+from storage.dialects import insert_for
 from storage.models import Article, FetchState
 from storage.urls import normalise_url
 
@@ -70,21 +73,52 @@ def record_fetch(
     last_modified: str | None = None,
 ) -> None:
     """Insert or replace the record of ``url``'s latest fetch."""
-    values = fit_row(FetchState, {
-        "url": normalise_url(url),
-        "source": source,
-        "etag": _fits(etag, _MAX_ETAG),
-        "last_modified": _fits(last_modified, _MAX_LAST_MODIFIED),
-        "fetched_at": fetched_at,
-        "status": status,
-    }, url)
-    stmt = dialect_insert(session)(FetchState.__table__).values(**values)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[FetchState.url],
-            set_={k: stmt.excluded[k] for k in values if k != "url"},
-            # A batch written late (retried after a locked database, or by
-            # another process) must not roll a newer record back.
-            where=FetchState.fetched_at <= stmt.excluded.fetched_at,
-        )
+    record_fetches(session, [{"source": source, "url": url, "status": status,
+                              "fetched_at": fetched_at, "etag": etag,
+                              "last_modified": last_modified}])
+
+
+def record_fetches(session: Session, fetches: Iterable[Mapping[str, Any]]) -> None:
+    """``record_fetch`` for each mapping of its arguments, in order, with
+    one statement: of several fetches of one URL, the one the records
+    would have kept one after the other is written."""
+    latest: dict[str, dict[str, Any]] = {}
+    for fetch in fetches:
+        values = fit_row(FetchState, {
+            "url": normalise_url(fetch["url"]),
+            "source": fetch["source"],
+            "etag": _fits(fetch.get("etag"), _MAX_ETAG),
+            "last_modified": _fits(fetch.get("last_modified"), _MAX_LAST_MODIFIED),
+            "fetched_at": fetch["fetched_at"],
+            "status": fetch["status"],
+        }, fetch["url"])
+        kept = latest.get(values["url"])
+        if kept is None or _stored_time(kept["fetched_at"]) <= _stored_time(values["fetched_at"]):
+            latest[values["url"]] = values
+    if latest:
+        # By URL: two writers lock the rows in the same order.
+        session.execute(_upsert(session.get_bind().dialect.name),
+                        [latest[url] for url in sorted(latest)])
+
+
+def _stored_time(value: datetime) -> datetime:
+    """The time as the column keeps it (UTC, whole seconds), for comparing
+    two fetches as the upsert's condition compares them."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(microsecond=0)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    # Built once: an upsert's EXCLUDED alias costs more to build than to run.
+    stmt = insert_for(dialect)(FetchState.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=[FetchState.url],
+        set_={k: stmt.excluded[k] for k in _COLUMNS if k != "url"},
+        # A batch written late (retried after a locked database, or by
+        # another process) must not roll a newer record back.
+        where=FetchState.fetched_at <= stmt.excluded.fetched_at,
     )
+
+
+_COLUMNS = ("url", "source", "etag", "last_modified", "fetched_at", "status")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,9 +32,13 @@ def same_key(a: str, b: str) -> bool:
     return url_key(a) == url_key(b)
 
 
+@lru_cache(maxsize=16384)
 def stored_key(url: str) -> str:
     """The URL's key as ``article_urls`` holds it: a key longer than the
-    column is cut with a digest of the whole (storage/bounds.py)."""
+    column is cut with a digest of the whole (storage/bounds.py).
+
+    Remembered for the last URLs asked: the set-based write path asks for
+    each URL of a batch several times (lookup, decision, insert)."""
     return fit_key(ArticleUrl.__table__.c.url, url_key(url))
 
 

@@ -13,7 +13,7 @@ The enrichment arrives as an object with the fields of
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -35,15 +35,40 @@ def store_enrichment(session: Session, article_id: int, enrichment: Any, enriche
                      *, new: bool = False) -> None:
     """Replace the article's enrichment with ``enrichment``; ``new``: the
     row was inserted in this transaction and has none to replace."""
-    row = f"article {article_id}"
-    fields = fit_row(Article, {"statement_type": enrichment.statement_type,
-                               "document_number": enrichment.document_number}, row)
-    session.execute(_SET_ENRICHMENT, {
-        "article_id": article_id, "new_type": fields["statement_type"],
-        "new_number": fields["document_number"], "new_hash": enricher_hash})
-    if not new:
+    store_enrichments(session, [(article_id, enrichment, new)], enricher_hash)
+
+
+def store_enrichments(session: Session, items: Sequence[tuple[int, Any, bool]],
+                      enricher_hash: str) -> None:
+    """``store_enrichment`` for each (article id, enrichment, new), with a
+    statement per table for them all. An article twice keeps the last."""
+    last = {article_id: (enrichment, new) for article_id, enrichment, new in items}
+    if not last:
+        return
+    updates = []
+    for article_id, (enrichment, _) in last.items():
+        fields = fit_row(Article, {"statement_type": enrichment.statement_type,
+                                   "document_number": enrichment.document_number},
+                         f"article {article_id}")
+        updates.append({"article_id": article_id, "new_type": fields["statement_type"],
+                        "new_number": fields["document_number"], "new_hash": enricher_hash})
+    session.execute(_SET_ENRICHMENT, updates)
+    replaced = sorted(article_id for article_id, (_, new) in last.items() if not new)
+    if replaced:
         for table in _ROW_TABLES:
-            session.execute(delete(table).where(table.article_id == article_id))
+            session.execute(delete(table).where(table.article_id.in_(replaced)))
+    inserts: dict[type, list[dict[str, Any]]] = {table: [] for table in _ROW_TABLES}
+    for article_id, (enrichment, _) in last.items():
+        for table, values in _rows_of(article_id, enrichment):
+            inserts[table].extend(values)
+    for table, values in inserts.items():
+        if values:
+            session.execute(insert(table.__table__), values)
+
+
+def _rows_of(article_id: int, enrichment: Any) -> list[tuple[type, list[dict[str, Any]]]]:
+    """The rows of each table that say what ``enrichment`` decided."""
+    row = f"article {article_id}"
     rows: list[tuple[type, list[dict[str, Any]]]] = [
         (Speaker, [{"position": n, "name": s.name, "role": s.role, "country": s.country}
                    for n, s in enumerate(enrichment.speakers)]),
@@ -57,13 +82,14 @@ def store_enrichment(session: Session, article_id: int, enrichment: Any, enriche
     ]
     # Names, roles and outlets that long are parsing accidents, not data:
     # cut to their columns, with a note (storage/bounds.py).
+    fitted_rows = []
     for table, values in rows:
         unique: dict[tuple[Any, ...], dict[str, Any]] = {}
         for fitted in (fit_row(table, {"article_id": article_id, **v}, row) for v in values):
             # (Two keys that differed only by a NUL byte are one now.)
             unique.setdefault(tuple(fitted[c.name] for c in table.__table__.primary_key), fitted)
-        if unique:
-            session.execute(insert(table.__table__), list(unique.values()))
+        fitted_rows.append((table, list(unique.values())))
+    return fitted_rows
 
 
 def statement_details(session: Session, article_id: int) -> dict[str, Any]:

@@ -25,18 +25,22 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
+from datetime import datetime
+from types import EllipsisType
 
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
 from crawler.ingest.processing import enrich_statement, enricher_hash
 from crawler.items import Fetch, Gone, Statement
-from storage.archive import Outcome, mark_removed, mark_seen, store_article
-from storage.boilerplate import article_count, line_counts, record_lines, rewrite_bodies
-from storage.clusters import index_article, lock_index
-from storage.fetch_state import record_fetch
+from storage.archive import Outcome, mark_removed, mark_seen
+from storage.boilerplate import article_counts, line_counts, record_line_counts, rewrite_bodies
+from storage.bulk import Incoming, load_sources, store_articles
+from storage.bulk_index import index_articles
+from storage.clusters import index_article
+from storage.fetch_state import record_fetch, record_fetches
 from storage.models import Article, SourceRow
-from storage.statements import store_enrichment
+from storage.statements import store_enrichment, store_enrichments
 
 
 def learned_lines(session: Session, sources: Collection[str]) -> dict[str, dict[str, str]]:
@@ -46,8 +50,10 @@ def learned_lines(session: Session, sources: Collection[str]) -> dict[str, dict[
     learned = {}
     # Most sources, most of the time, have no line counted often enough:
     # their articles need no counting.
-    for source, counts in line_counts(session, sources, boilerplate.MIN_PAGES).items():
-        total = article_count(session, source)
+    candidates = line_counts(session, sources, boilerplate.MIN_PAGES)
+    totals = article_counts(session, candidates) if candidates else {}
+    for source, counts in candidates.items():
+        total = totals.get(source, 0)
         lines = {key: text for key, (text, pages) in counts.items()
                  if boilerplate.is_learned(pages, total)}
         if lines:
@@ -79,6 +85,7 @@ def archive_batch(
     entries: Sequence[Statement | Fetch | Gone],
     *,
     remember_fetches: bool = True,
+    signatures: Sequence[bytes | None] | None = None,
 ) -> Counter[str]:
     """Archive the statements, mark gone articles removed and record the
     fetches; return counts of outcomes (a 304 for an archived article counts
@@ -86,14 +93,24 @@ def archive_batch(
 
     ``remember_fetches=False`` (a replayed run) records no fetch and no
     takedown: a recording says nothing about what the site serves now.
+
+    ``signatures``: the MinHash signature of each statement's body as
+    extracted (``storage.minhash.text_signature``), in the order of the
+    statements among ``entries``, when the caller made them already (a
+    backfill task does, beside the extraction); used for each text stored
+    as extracted, with no learned line taken out.
+
+    The statements are written together (``storage/bulk.py``), with the
+    outcomes and rows that writing them one after the other would give;
+    the syndication index comes last, so that its archive-wide lock
+    (``storage.clusters.lock_index``) is held from there to the commit only.
     """
     counts: Counter[str] = Counter()
     by_source: dict[str, list[Statement]] = defaultdict(list)
-    if any(isinstance(entry, Statement) for entry in entries):
-        # Before any row is written (fetches, a 304's article): a process
-        # holding the syndication index's lock never waits on row locks of
-        # one waiting for it.
-        lock_index(session)
+    signed: dict[int, bytes | None] = {}
+    if signatures is not None:
+        statements = [e for e in entries if isinstance(e, Statement)]
+        signed = {id(s): sig for s, sig in zip(statements, signatures, strict=True)}
     for entry in entries:
         if isinstance(entry, Statement):
             by_source[entry.source].append(entry)
@@ -109,61 +126,88 @@ def archive_batch(
         remember(session, entry)
         if entry.status == 304 and mark_seen(session, entry.page_url, entry.fetched_at):
             counts[Outcome.UNCHANGED.value] += 1
+    if not by_source:
+        return counts
     learned = learned_lines(session, by_source)
-    grew: set[str] = set()
+    load_sources(session, by_source)
+    # Grouped by source, as the lines learned are.
+    ordered = [statement for batch in by_source.values() for statement in batch]
+    bodies = [boilerplate.strip_lines(s.body, set(learned.get(s.source, ()))) for s in ordered]
+    stored = store_articles(session, [
+        Incoming({**{f.name: getattr(s, f.name) for f in dataclasses.fields(s)}, "body": body},
+                 s.fetched_at, s.fetch.url if s.fetch else None)
+        for s, body in zip(ordered, bodies, strict=True)])
     # The statements this batch wrote, for the rows newly learned chrome
     # re-cleans below: those can be enriched again at once.
     written: dict[int, Statement] = {}
-    for source, batch in by_source.items():
-        keys = set(learned.get(source, ()))
-        for statement in batch:
-            # Shallow: asdict would deep-copy the enrichment too.
-            fields = {f.name: getattr(statement, f.name) for f in dataclasses.fields(statement)}
-            fields["body"] = boilerplate.strip_lines(statement.body, keys)
-            outcome, article_id = store_article(
-                session, fields, seen_at=statement.fetched_at,
-                requested_url=statement.fetch.url if statement.fetch else None,
-            )
-            counts[outcome.value] += 1
-            if outcome is not Outcome.UNCHANGED:
-                # A text seen before (or the same text under another URL of
-                # the source) is indexed already.
-                result = index_article(session, article_id, fields["body"], statement.fetched_at,
-                                       new=outcome is Outcome.NEW)
-                if result is not None and result.cluster_id is not None:
-                    counts["clustered"] += 1
-            # (An unchanged article is loaded already: its hash costs no query.)
-            if (outcome is not Outcome.UNCHANGED
-                    or session.get(Article, article_id).enricher_hash != enricher_hash()):
-                enrichment = statement.enrichment or _enrichment(session, statement,
-                                                                 fields["body"])
-                store_enrichment(session, article_id, enrichment, enricher_hash(),
-                                 new=outcome is Outcome.NEW)
-                written[article_id] = statement
-            if statement.fetch is not None and remember_fetches:
-                remember(session, statement.fetch)
-            if outcome is Outcome.NEW:
-                # Lines of the text as extracted, before learned ones went.
-                record_lines(session, source, boilerplate.candidate_lines(statement.body),
-                             statement.fetched_at)
-                grew.add(source)
+    enriched: list[tuple[int, object, bool]] = []
+    hashes: dict[int, str | None] = {}
+    to_index: list[tuple[int, str, datetime, bool]] = []
+    signed_index: list[bytes | None | EllipsisType] = []
+    new_lines = []
+    for statement, body, result in zip(ordered, bodies, stored, strict=True):
+        counts[result.outcome.value] += 1
+        new = result.outcome is Outcome.NEW
+        if result.outcome is not Outcome.UNCHANGED:
+            # A text seen before (or the same text under another URL of
+            # the source) is indexed already.
+            to_index.append((result.article_id, body, statement.fetched_at, new))
+            signed_index.append(signed.get(id(statement), ...) if body == statement.body
+                                else ...)
+        if (result.outcome is not Outcome.UNCHANGED
+                or hashes.setdefault(result.article_id, result.enricher_hash)
+                != enricher_hash()):
+            enrichment = statement.enrichment or _enrichment(session, statement, body)
+            enriched.append((result.article_id, enrichment, new))
+            hashes[result.article_id] = enricher_hash()
+            written[result.article_id] = statement
+        if new:
+            # Lines of the text as extracted, before learned ones went.
+            new_lines.append((statement.source, boilerplate.candidate_lines(statement.body),
+                              statement.fetched_at))
+    store_enrichments(session, enriched, enricher_hash())
+    if remember_fetches:
+        record_fetches(session, [_fetch_values(s.fetch) for s in ordered if s.fetch is not None])
+    record_line_counts(session, new_lines)
+    recleaned = _reclean(session, by_source, learned, {source for source, _, _ in new_lines},
+                         written, counts)
+    for result in index_articles(session, to_index, signed_index):
+        if result is not None and result.cluster_id is not None:
+            counts["clustered"] += 1
+    for article_id, body, seen_at in recleaned:
+        # Chrome gone from a text can change which texts it is near.
+        index_article(session, article_id, body, seen_at)
+    return counts
+
+
+def _fetch_values(fetch: Fetch) -> dict[str, object]:
+    return {"source": fetch.source, "url": fetch.url, "status": fetch.status,
+            "fetched_at": fetch.fetched_at, "etag": fetch.etag,
+            "last_modified": fetch.last_modified}
+
+
+def _reclean(session: Session, by_source: dict[str, list[Statement]],
+             learned: dict[str, dict[str, str]], grew: set[str], written: dict[int, Statement],
+             counts: Counter[str]) -> list[tuple[int, str, datetime]]:
+    """Strip lines that became learned with this batch from the source's
+    rows; return (id, body, seen_at) of each row changed, to index again."""
     # Only a source with a new article counted lines: only there can a line
     # have become learned.
+    recleaned = []
     for source, lines in learned_lines(session, grew).items():
         newly = {k: t for k, t in lines.items() if k not in learned.get(source, {})}
         if not newly:
             continue
-        recleaned = rewrite_bodies(
+        changed = rewrite_bodies(
             session, source, list(newly.values()),
             lambda body, keys=set(newly): boilerplate.strip_lines(body, keys),
         )
-        counts["recleaned"] += len(recleaned)
+        counts["recleaned"] += len(changed)
         seen_at = by_source[source][-1].fetched_at
-        for article_id in recleaned:
-            # Chrome gone from a text can change which texts it is near.
+        for article_id in changed:
             article = session.get(Article, article_id)
             assert article is not None
-            index_article(session, article_id, article.body, seen_at)
+            recleaned.append((article_id, article.body, seen_at))
             if article_id in written:
                 # (Older rows stay marked for re-enrichment: their page's
                 # markup is not at hand.)
@@ -171,4 +215,4 @@ def archive_batch(
                                  _enrichment(session, written[article_id], article.body),
                                  enricher_hash())
                 article.enricher_hash = enricher_hash()
-    return counts
+    return recleaned
