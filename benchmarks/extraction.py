@@ -11,8 +11,11 @@ running one after the other, so that a slow minute of a shared machine
 weighs on all of them alike rather than on whichever ran then. The
 ``demarche extract`` speed-up from one to two worker processes is measured
 on the dev pages, twice in alternation, each count's best time kept. The
-tables are printed and written into ``docs/extraction.md`` between its
-BENCH markers.
+paragraph model of ``crawler/extraction/blocks.py`` is then fitted on each
+set and scored on the other (``benchmarks/extraction_fit.py``), and titles
+are checked on the hand-checked real pages of the golden test. The tables
+are printed and written into ``docs/extraction.md`` between its BENCH
+markers.
 """
 
 from __future__ import annotations
@@ -26,32 +29,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from batch.corpus import extract_directory
-from benchmarks.extraction_sets import EvalSet, Predictions, Row, dev_set, snippets_set, table
-from crawler.extraction.draft import Rejected
-from crawler.extraction.extract import extract_statement
-from crawler.items import FetchedPage
+from benchmarks.extraction_sets import (
+    EvalSet,
+    PageRejected,
+    Predictions,
+    Row,
+    demarche,
+    dev_set,
+    snippets_set,
+    table,
+)
 from storage.engine import project_root
 
 DOC = project_root() / "docs" / "extraction.md"
 BEGIN, END = "<!-- BENCH:BEGIN -->", "<!-- BENCH:END -->"
-
-
-class PageRejected(Exception):
-    """demarche's reason for giving no text, recorded as the page's error."""
-
-
-def demarche(html: str | bytes, url: str | None) -> dict[str, object]:
-    if isinstance(html, str):
-        content_type: str | None = "text/html; charset=utf-8"
-        body = html.encode("utf-8")
-    else:
-        content_type, body = None, html  # saved bytes: read as `demarche extract` does
-    page = FetchedPage("", url or "", 200, content_type, body, datetime.now(UTC))
-    result = extract_statement(page)
-    if isinstance(result, Rejected):
-        raise PageRejected(str(result))
-    return {"text": result.body, "title": result.title, "author": result.author,
-            "date": result.published_at.isoformat() if result.published_at else None}
 
 
 def trafilatura_bare_with_metadata(html: str | bytes, url: str | None) -> str | None:
@@ -117,6 +108,34 @@ def run_in_turns(evalset: EvalSet) -> dict[str, Predictions]:
     return preds
 
 
+def golden_titles() -> list[str]:
+    """Title exact match on the hand-checked pages of tests/golden/pages.json
+    (real pages of ../shared/realpages): neither development set has titles."""
+    import json
+    import unicodedata
+
+    from trafilatura import bare_extraction
+
+    from benchmarks.extraction_sets import SHARED_EVAL
+
+    def norm(text: object) -> str:
+        return " ".join(unicodedata.normalize("NFKC", str(text or "")).split())
+
+    pages = json.loads((project_root() / "tests/golden/pages.json").read_text(encoding="utf-8"))
+    ours = theirs = 0
+    for page in pages:
+        body = (SHARED_EVAL.parent / "realpages" / page["file"]).read_bytes()
+        try:
+            ours += norm(demarche(body, page["url"])["title"]) == norm(page["title"])
+        except PageRejected:
+            pass
+        doc = bare_extraction(body, url=page["url"], with_metadata=True)
+        theirs += doc is not None and norm(doc.title) == norm(page["title"])
+    return ["", f"**Titles** (neither set has them): exact match on the {len(pages)} hand-checked "
+            f"real pages of `tests/golden/pages.json`: demarche {ours}/{len(pages)}, trafilatura "
+            f"bare_extraction + metadata {theirs}/{len(pages)}."]
+
+
 def workers_speedup(data_dir: Path) -> tuple[float, float]:
     """The best of two runs with one worker and two with two, alternated."""
     times: dict[int, list[float]] = {1: [], 2: []}
@@ -133,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev", type=Path, default=None, help="the dev set's folder")
     parser.add_argument("--snippets", type=Path, default=None, help="the snippets set's folder")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/extraction.md")
+    parser.add_argument("--no-cross-fit", action="store_true",
+                        help="skip the paragraph model's cross-fitted figures (several minutes)")
     args = parser.parse_args(argv)
     sets = [dev_set(args.dev), snippets_set(args.snippets)]
     lines = [f"Measured {datetime.now(UTC):%Y-%m-%d} on {os.cpu_count()} cores in one run, "
@@ -147,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
                   *table(evalset, rows),
                   f"demarche median time per page: {rows[0].median_ms / reference:.2f}x "
                   "trafilatura's bare_extraction with metadata."]
+    if not args.no_cross_fit:
+        from benchmarks.extraction_fit import cross_fit
+
+        lines += cross_fit(*sets).lines
+    lines += golden_titles()
     one, two = workers_speedup(sets[0].directory)
     lines += ["", f"`demarche extract` over {sets[0].name}: {one:.2f} s with 1 worker, "
               f"{two:.2f} s with 2 workers ({one / two:.2f}x; best of two runs each)."]

@@ -165,3 +165,28 @@ def table(evalset: EvalSet, rows: list[Row]) -> list[str]:
     else:
         lines.append("Titles: this set has no ground-truth titles, so no title accuracy.")
     return lines
+
+
+class PageRejected(Exception):
+    """demarche's reason for giving no text, recorded as the page's error."""
+
+
+def demarche(html: str | bytes, url: str | None) -> dict[str, object]:
+    """demarche's extraction of one saved page, as the bench scores it."""
+    from datetime import UTC, datetime
+
+    from crawler.extraction.draft import Rejected
+    from crawler.extraction.extract import extract_statement
+    from crawler.items import FetchedPage
+
+    if isinstance(html, str):
+        content_type: str | None = "text/html; charset=utf-8"
+        body = html.encode("utf-8")
+    else:
+        content_type, body = None, html  # saved bytes: read as `demarche extract` does
+    page = FetchedPage("", url or "", 200, content_type, body, datetime.now(UTC))
+    result = extract_statement(page)
+    if isinstance(result, Rejected):
+        raise PageRejected(str(result))
+    return {"text": result.body, "title": result.title, "author": result.author,
+            "date": result.published_at.isoformat() if result.published_at else None}

@@ -18,6 +18,9 @@ trafilatura finds nothing, or only a small part of what readability finds
 (a teaser where the article is), readability's text is used; a short result
 outside readability's much longer block (a teaser beside the article) is read
 again with trafilatura's full mode, kept when readability agrees with it.
+Whatever was chosen, a short result from a long page is read again
+(``unless_short``), and the paragraph model of ``blocks.py`` drops the
+paragraphs it is sure are not article text.
 Measured on two sets (docs/extraction.md): on the dev set trafilatura
 default alone 0.958 F1, this combination 0.979; the choices and what each
 contributed are written down in docs/extraction.md.
@@ -26,6 +29,7 @@ contributed are written down in docs/extraction.md.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from copy import deepcopy
 
 from lxml import etree
@@ -33,6 +37,8 @@ from lxml import html as lxml_html
 from readability import Document
 from readability.readability import Unparseable
 from trafilatura import bare_extraction
+
+from crawler.extraction.blocks import keep_article_blocks, page_context
 
 # When this share of trafilatura's word pairs is inside readability's block,
 # the two found the same article and readability can trim trafilatura's ends.
@@ -44,6 +50,10 @@ LONGER_TO_REPLACE = 2.0
 # A result this many times shorter than readability's is a teaser's length:
 # trafilatura's full mode is tried (see _unless_teaser).
 LONGER_TO_RETRY = 2.0
+# A result under this many characters and under this share of the page's
+# text is short from a long page (see unless_short).
+SHORT_RESULT = 1000
+SHORT_SHARE = 0.1
 # A sentence at the ends is supported when this share of its word pairs is
 # in readability's block; a little slack for quotes and spacing differences.
 SENTENCE_SUPPORT = 0.8
@@ -76,13 +86,14 @@ def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
     return set(zip(tokens, tokens[1:], strict=False))
 
 
-def _trafilatura(tree: lxml_html.HtmlElement, url: str | None, *, fast: bool) -> list[str]:
+def _trafilatura(tree: lxml_html.HtmlElement, url: str | None, *, fast: bool,
+                 favor_recall: bool = True) -> list[str]:
     doc = bare_extraction(
         tree,  # trafilatura >= 2.3 prunes a copy of the tree it is given
         url=url,
         with_metadata=False,
         fast=fast,
-        favor_recall=True,
+        favor_recall=favor_recall,
         include_comments=False,
         include_tables=True,
     )
@@ -306,16 +317,60 @@ def _unless_teaser(traf: list[str], read_length: int, read_pairs: set,
     return full
 
 
-def main_text(tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
+def main_text(tree: lxml_html.HtmlElement, url: str | None,
+              link_texts: list[str] | None = None) -> list[str]:
+    """The article's paragraphs; ``link_texts``: the texts of the page's links
+    (read from ``tree`` when not given)."""
     traf = _trafilatura(tree, url, fast=True)
     read = _readability(tree)
+    read_tokens = _tokens(" ".join(read))
+    lines = _agreed_text(traf, read, read_tokens, tree, url)
+    lines = unless_short(lines, lambda: _page_chars(tree),
+                         lambda: _trafilatura(tree, url, fast=False, favor_recall=False))
+    if link_texts is None:
+        link_texts = [a.text_content() for a in tree.iter("a") if a.get("href")]
+    return keep_article_blocks(lines, page_context(read_tokens, link_texts))
+
+
+def _page_chars(tree: lxml_html.HtmlElement) -> int:
+    """The length of the text a reader of the page sees, all of it."""
+    texts = tree.xpath("//body//text()[not(ancestor::script or ancestor::style "
+                       "or ancestor::noscript or ancestor::template)]")
+    return sum(len(" ".join(str(t).split())) for t in texts)
+
+
+def unless_short(lines: list[str], page_chars: Callable[[], int],
+                 other: Callable[[], list[str]]) -> list[str]:
+    """Another reading of the page in place of a short result from a long page.
+
+    A text under ``SHORT_RESULT`` characters that is under ``SHORT_SHARE``
+    of what the page shows is a teaser, a standfirst or a sign-up block
+    more often than an article: ``other`` (trafilatura's default mode,
+    neither fast nor leaning to recall) reads the page again. Its text
+    stands when it is ``LONGER_TO_RETRY`` times longer and holds the short
+    one (``AGREEMENT_TO_REPLACE`` of its word pairs): it carries on from
+    the same start, the article under its standfirst. Both callables are
+    called only for a short result: the other reading costs a full pass.
+    """
+    length = sum(len(line) for line in lines)
+    if not lines or length >= SHORT_RESULT or length >= SHORT_SHARE * page_chars():
+        return lines
+    longer = other()
+    pairs = _pairs(_tokens(" ".join(lines)))
+    if (sum(len(line) for line in longer) < LONGER_TO_RETRY * length or not pairs
+            or len(pairs & _pairs(_tokens(" ".join(longer)))) < AGREEMENT_TO_TRIM * len(pairs)):
+        return lines
+    return longer
+
+
+def _agreed_text(traf: list[str], read: list[str], read_tokens: list[str],
+                 tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
     if not traf:
         # fast mode skips trafilatura's own fallbacks; try them before
         # settling for readability's single block.
         return read or _trafilatura(tree, url, fast=False)
     if not read:
         return traf
-    read_tokens = _tokens(" ".join(read))
     read_pairs = _pairs(read_tokens)
     traf = _unless_teaser(traf, sum(len(line) for line in read), read_pairs, tree, url)
     traf_pairs = _pairs(_tokens(" ".join(traf)))

@@ -27,6 +27,9 @@ class Draft:
     # a function, called only when the markup and the URL give no date.
     page_date: Callable[[], str | None] | None = None
     author: str | None = None
+    # The byline printed in the page, read when ``author`` (the declared
+    # one) is no person's name: "Finian Cunningham Sputnik International".
+    byline: Callable[[], str | None] | None = None
     declared_language: str | None = None
     canonical_url: str | None = None
     section: str | None = None

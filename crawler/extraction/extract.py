@@ -83,7 +83,8 @@ def extract_statement(page: FetchedPage, source: Source | None = None) -> Statem
         title=title or paragraphs[0][:200],
         body=text,
         published_at=published_at(draft.markup_date, page.url, draft.page_date, page.hinted_date),
-        author=clean_author(draft.author, site_names),
+        author=clean_author(draft.author, site_names)
+        or (clean_author(draft.byline(), site_names) if draft.byline else None),
         language=detect_language(text, declared),
         section=(source.section if source else None) or draft.section,
         site_name=source.publisher if source else draft.site_name,

@@ -139,10 +139,9 @@ def _or_declared_body(paragraphs: list[str], declared: str) -> list[str]:
     return [line.strip() for line in declared.splitlines() if line.strip()]
 
 
-def _link_keys(tree: lxml_html.HtmlElement) -> frozenset[str]:
+def _link_keys(texts: list[str]) -> frozenset[str]:
     # Teasers are headlines: links of a few words at least. Most links of a
     # page are menu items of one or two, not worth normalising.
-    texts = (a.text_content() for a in tree.iter("a") if a.get("href"))
     return frozenset(k for k in (link_key(t) for t in texts if len(t.split()) >= 3 or
                                  (len(t) >= 12 and not t.isascii())) if len(k) >= 12)
 
@@ -165,6 +164,8 @@ class PageMeta:
     author: str | None
     site_name: str | None
     section: str | None
+    # Whether ``author`` is the declared one (meta tags, JSON-LD), not the byline.
+    author_declared: bool = False
 
 
 def page_metadata(tree: lxml_html.HtmlElement) -> PageMeta:
@@ -192,6 +193,7 @@ def page_metadata(tree: lxml_html.HtmlElement) -> PageMeta:
         author=meta.author or extract_author(tree),
         site_name=site_name,
         section=categories[0] if categories else None,
+        author_declared=bool(meta.author),
     )
 
 
@@ -218,7 +220,9 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     canonical = _canonical(tree, url) if url else None
     declared = _declared_language(tree)
     meta = page_metadata(tree)
-    paragraphs = _or_declared_body(main_text(tree, url), article_body(nodes))
+    # The texts of the page's links: the paragraph model and the cleaning both read them.
+    link_texts = [a.text_content() for a in tree.iter("a") if a.get("href")]
+    paragraphs = _or_declared_body(main_text(tree, url, link_texts), article_body(nodes))
     if not paragraphs:
         return Rejected("no_article", "no main text found on the page")
     return Draft(
@@ -227,10 +231,11 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
         markup_date=markup_date,
         page_date=_date_finder(tree, url),
         author=meta.author,
+        byline=(lambda: extract_author(tree)) if meta.author_declared else None,
         declared_language=declared,
         canonical_url=canonical,
         section=meta.section,
         site_name=meta.site_name,
-        link_keys=_link_keys(tree),
+        link_keys=_link_keys(link_texts),
         notes=["charset_mismatch"] if decoded.charset_mismatch else [],
     )

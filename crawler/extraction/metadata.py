@@ -15,12 +15,28 @@ _KICKER = re.compile(
 )
 # Bylines that name an organisation or an image, not a person.
 _NOT_A_PERSON = re.compile(
-    r"\b(logo|png|jpe?g|svg|staff|newsroom|editorial|editors?|desk|team|agency|agencies|"
-    r"press|service|online|news|reuters|associated|afp|tass|ria|sputnik|xinhua|ministry|"
-    r"department|office|admin|administrator|webmaster)\b|\.(com|org|net|ru|cn)\b|\d",
+    r"\b(logo|png|jpe?g|svg|staff|newsroom|editorial|editors?|desk|team|agency|agencies|agencia|"
+    r"agence|agentur|press|presse|service|online|news|reuters|associated|afp|efe|dpa|tass|ria|"
+    r"sputnik|xinhua|ministry|ministerium|ministère|ministerio|department|departement|"
+    r"office|amt|government|regierung|republic|republik|admin|administrator|webmaster|www|info)\b"
+    r"|\.(com|org|net|ru|cn)\b|\d",
     re.IGNORECASE,
 )
-_BY = re.compile(r"^(by|von|par|автор[:]?)\s+", re.IGNORECASE)
+# What bylines print before the name: "By", "Analysis by", "Авторы".
+_BY = re.compile(
+    r"^((analysis|opinion|commentary|interview|written|reporting|text|story|words|photos?)\s+)?"
+    r"(by|von|par|por|di|door|автор|авторы|текст)\b\s*:?\s*",
+    re.IGNORECASE,
+)
+# Between a name and the rest of a byline: "Finian Cunningham. Sputnik
+# International", "Jane Doe | Site", "Jane Doe - Reporter", "Jane Doe, AP".
+# A full stop counts only after a word of two letters, not an initial ("Mark C. Toner").
+_BYLINE_PARTS = re.compile(r"(?<=[^\W\d_]{2})\.\s+|\s*[,|•·/]\s*|\s+[-–—]\s+")
+# Interface text a byline block carries after the name.
+_UI_TAIL = re.compile(r"\s+(link copied|copy link|follow|share|email|e-mail|twitter|x)$",
+                      re.IGNORECASE)
+# A name does not open with an article: "The Russian" is a phrase.
+_ARTICLES = {"the", "a", "an", "der", "die", "das", "le", "la", "les", "el", "los", "il"}
 
 
 def _key(text: str) -> str:
@@ -102,22 +118,32 @@ def _is_site_name(segment: str, names: set[str]) -> bool:
 
 
 def clean_author(raw: str | None, site_names: list[str]) -> str | None:
-    """A person's name or None: never the site, a URL, an organisation or a lone word."""
+    """A person's name or None: never the site, a URL, an organisation or a lone word.
+
+    A byline that joins the name to a site, an agency or a role
+    ("Finian Cunningham. Sputnik International") gives the name alone: the
+    first of its parts that is a person's name.
+    """
     if not raw:
         return None
     # trafilatura joins name and role with "; " ("Mark C Toner; Deputy ...").
-    name = _BY.sub("", raw.split(";")[0].strip()).strip(" ,")
+    byline = _BY.sub("", " ".join(raw.split(";")[0].split())).strip(" ,")
     names = {n.casefold() for n in site_names if n}
-    if (
-        name.casefold() in names
-        or "http" in name
-        or "/" in name
-        or "@" in name
-        or len(name) > 80
-        or _NOT_A_PERSON.search(name)
-    ):
+    if "http" in byline or "@" in byline or len(byline) > 120:
         return None
+    for part in _BYLINE_PARTS.split(byline):
+        name = _UI_TAIL.sub("", _BY.sub("", part.strip(" ,.")).strip())
+        if _is_person(name, names):
+            return name
+    return None
+
+
+def _is_person(name: str, site_names: set[str]) -> bool:
+    if not name or name.casefold() in site_names or len(name) > 80 or _NOT_A_PERSON.search(name):
+        return False
     words = name.split()
+    if words[0].casefold() in _ARTICLES:
+        return False
     # Chinese, Japanese and Korean names are written without spaces.
     cjk = any(ord(c) >= 0x2E80 for c in name)
-    return name if (2 <= len(words) <= 6 or (cjk and 2 <= len(name) <= 6)) else None
+    return 2 <= len(words) <= 6 or (cjk and 2 <= len(name) <= 6)
