@@ -81,7 +81,7 @@ def test_statements_view_and_tables_answer_research_questions(demo_db: Path):
     with sqlite3.connect(demo_db) as conn:
         by_type = dict(conn.execute(
             "SELECT statement_type, count(*) FROM statements GROUP BY statement_type"))
-        assert sum(by_type.values()) == 9 and by_type["news report"] == 3
+        assert sum(by_type.values()) == 12 and by_type["news report"] == 4
         assert by_type["briefing"] == 2
         # Every answer of the State Department's spokesperson, turn by turn.
         answers = conn.execute("""SELECT s.url, t.speaker, t.text FROM turns t
@@ -137,11 +137,11 @@ def test_reextract_enriches_rows_archived_before_enrichment(demo_db: Path, tmp_p
     env_archive = archive
     result = run(["reextract"], env_archive)
     assert result.returncode == 0, result.stderr
-    assert "9 enriched again" in result.stdout, result.stdout
+    assert "12 enriched again" in result.stdout, result.stdout
     with sqlite3.connect(archive) as conn:
         assert conn.execute("SELECT count(*) FROM speakers").fetchone()[0] == before
         assert conn.execute("SELECT count(*) FROM articles WHERE enricher_hash = ?",
-                            (enricher_hash(),)).fetchone()[0] == 9
+                            (enricher_hash(),)).fetchone()[0] == 12
     assert show(archive, SEED)["speakers"][0]["name"] == "Sergei Lavrov"
     again = run(["reextract"], archive)
     assert "0 enriched again" in again.stdout, again.stdout

@@ -12,8 +12,10 @@ Pure functions over strings: no network, no database. The data files
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
+from crawler.enrich import clauses
 from crawler.enrich.attribution import attribute
 from crawler.enrich.countries import count_hits, gazetteer
 from crawler.enrich.documents import (
@@ -83,6 +85,11 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
     for turn in turns:
         if turn.kind != "question" and turn.speaker and all(s.name != turn.speaker for s in speakers):
             speakers.append(_speaker_named(turn.speaker, who))
+    for name, start, end in clauses.dash_interviewees(text, who.segments.paragraphs, who.people):
+        if all(s.name != name for s in speakers):
+            speakers.append(Speaker(name, None, None))
+        quotes = [dataclasses.replace(q, speaker=name) if q.speaker is None and start <= q.position < end else q
+                  for q in quotes]
     number = document_number(title, text) or markup.document_number
     return Enrichment(
         statement_type=statement_type,
@@ -106,6 +113,17 @@ def _speaker_named(name: str, who) -> Speaker:
     return Speaker(name, None, who.source_country)
 
 
+def _tail_after_question(raw: RawQuote, after: int, segments, text: str) -> tuple[int, ...]:
+    # "“…, right?” Sanborn said.": the question mark ended a sentence, and the
+    # short one after the closing mark is the quote's attribution.
+    if text[raw.end - 1:raw.end] not in ("?", "!") or after + 1 >= len(segments.sentences):
+        return ()
+    tail = segments.sentences[after + 1]
+    if tail.start - raw.end <= 3 and tail.end - tail.start <= 60 and text[tail.start:tail.end].rstrip().endswith("."):
+        return (after + 1,)
+    return ()
+
+
 def _attribute_quotes(raw_quotes: list[RawQuote], who) -> list[Quote]:
     segments = who.segments
     text = who.text
@@ -117,9 +135,14 @@ def _attribute_quotes(raw_quotes: list[RawQuote], who) -> list[Quote]:
         # The sentence after the closing mark too: "“…,” the minister said."
         # ends a sentence inside the quote when the quote itself has several.
         after = segments.sentence_index(min(len(text) - 1, raw.end + 1))
-        speaker = next((who.speaker_of_sentence(i) for i in (first, last, after)
+        places = (first, last, after, *_tail_after_question(raw, after, segments, text))
+        speaker = next((who.speaker_of_sentence(i) for i in places
                         if who.speaker_of_sentence(i) is not None), None)
         if raw.is_name or raw.is_title or raw.short:
+            if raw.short and speaker is not None:
+                # "“That's perfect,” Boudreau said. “It's the mark of …”": a
+                # fragment is no quotation, but its speaker goes on speaking.
+                previous = (raw, speaker)
             continue
         if speaker is None and first > 0:
             before = segments.sentences[first - 1]

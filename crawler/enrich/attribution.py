@@ -14,13 +14,13 @@ The rules, in the order they are tried for a sentence with a speech verb
    family in office on the date in the country the phrase names or, failing
    that, the source's country;
 4. any other person the text names (``people``: "Kevin Mayer", "Mayer"
-   after it) is that person, a speaker like an official once words are given
-   to them;
+   after it) is that person, a speaker like an official once words are given;
 5. a pronoun ("he", "он", "他"), "the diplomat" / "дипломат" and the object
    of "according to her" / "по ее словам" are the last person named as a
-   subject (not an object, a possessor or a subordinate clause's subject),
-   else the last speaker; an official's family name alone ("Wang told…") is
-   the official the text named in full before.
+   subject (not an object, a possessor or a subordinate clause's subject)
+   whose sex, where the text gives it ("Mrs.", "actress"), agrees, else the
+   last speaker; an official's family name alone ("Wang told…") is the
+   official the text named in full before.
 
 Of several candidates in a sentence the one nearest the verb speaks, if it
 is the verb's subject (``clauses``): not its object ("Olmert told Bush"), and
@@ -87,6 +87,7 @@ class Attribution:
     stats: dict[str, SpeakerStats] = field(default_factory=dict)
     sentence_speaker: dict[int, Official] = field(default_factory=dict)
     candidates: list[Candidate] = field(default_factory=list)
+    sexes: dict[str, str | None] = field(default_factory=dict)
     country_hits: list | None = None  # the text's country names, read once for ``country_of``
     # Sentences whose speaker the text does not name ("a spokeswoman said").
     unnamed: set[int] = field(default_factory=set)
@@ -157,14 +158,16 @@ class Attribution:
             return official.country
         if official.terms and ENVOY.search(official.terms[-1].role):
             return None  # an envoy's mandate is no nation (``candidates.adhoc_candidates``)
-        mentions = self.people.get(official.name) or [
-            Person(c.start, c.end, official.name, None, c.start) for c in self.candidates
-            if c.official is official]
+        mentions = list(self.people.get(official.name, ()))  # and the title patterns' ("Taliban spokesman X")
+        seen = {p.start for p in mentions}
+        mentions += [Person(c.start, c.end, official.name, None, c.start) for c in self.candidates
+                     if c.official is not None and c.official.name == official.name and c.start not in seen]
+        mentions.sort(key=lambda p: p.start)
         if not mentions:
             return None
         # Where the text introduces the person: the first mention, or one
         # with a title ("Ambassador Gordon Sondland").
-        for person in [mentions[0]] + [p for p in mentions[1:] if p.title]:
+        for person in mentions:
             if self.country_hits is None:
                 self.country_hits = gazetteer().hits(self.text)
             country = person_country(self.text, person, self.country_hits)
@@ -230,6 +233,7 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
 
     last_official: Official | None = None
     last_speaker: Official | None = None
+    antecedents: list[Official] = []  # the subjects named so far, for a pronoun's agreement
     holder: tuple[int, Official] | None = None
     by_sentence: dict[int, list[Candidate]] = {}
     for cand in result.candidates:
@@ -248,10 +252,13 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
         blockers: list[Candidate] = []  # someone the text does not name speaks: "a spokeswoman said"
         for cand in cands:
             official = _resolve(cand, result, last_official, last_speaker)
+            if cand.kind == "pronoun" and official is not None:
+                official = clauses.agreeing(text, cand, official, antecedents, result.people, result.sexes)
             if official is not None:
                 resolved.append((cand, official))
                 if cand.kind != "pronoun" and clauses.antecedent(text, sentence.start, cand):
                     last_official = official
+                    antecedents.append(official)
             elif cand.kind in ("role", "unnamed"):
                 blockers.append(cand)
         label = _TURN_LABEL.match(text, sentence.start, sentence.end)

@@ -11,7 +11,7 @@ from bisect import bisect_right
 from typing import Any
 
 from crawler.enrich.candidates import Candidate
-from crawler.enrich.people import TITLES
+from crawler.enrich.people import TITLES, Person
 from crawler.enrich.speech import ENGLISH_VERBS
 
 
@@ -50,6 +50,18 @@ PASSIVE = re.compile(r"\b(?:is|was|were|are|be|been|being)\s+$")
 # "according to Smith". A name further on ("denied having sex with … the
 # convicted pedophile Epstein") is no subject of that verb.
 _INVERSION = re.compile(r"[\s,”\"»]*(?:(?:the|[A-ZА-ЯЁ][\w.'’-]*|of|for)\s+){0,6}$")
+# "said Oregon schools superintendent X", "says veteran industry analyst X":
+# lower-case words of a descriptor, the last one a person's noun.
+_DESCRIPTOR = re.compile(
+    r"[\s,”\"»]*(?:(?:the|an?|[A-ZА-ЯЁ][\w.'’-]*|(?!(?:with|to|that|and|or|but|which|who|when|after|before|"
+    r"about|on|in|at|by|from|it|he|she|they|was|is|were|would|will|not|his|her|their|having|citing|"
+    r"quoting|including|like|such)\b)[a-z][\w'’-]*)\s+){0,3}"
+    r"[a-z]*(?:ist|er|or|ian|ent|ant|man|woman|person|official|chief|expert|executive|analyst|secretary|"
+    r"counsel|head|aide|agent|spokesperson)\s+(?:[A-ZА-ЯЁ][\w.'’-]*\s+){0,3}$")
+
+
+# "told VOA correspondent X": these verbs' descriptor names the one spoken to.
+_TO_WHOM = {"told", "tells", "tell", "telling", "asked", "asks", "ask", "asking", "urged", "informed"}
 
 
 def subject_place(text: str, cand: Candidate, verbs: list[tuple[int, int]]) -> bool:
@@ -59,7 +71,9 @@ def subject_place(text: str, cand: Candidate, verbs: list[tuple[int, int]]) -> b
         if cand.end <= start:
             return True
         if end <= cand.start and (_INVERSION.match(text, end, cand.start)
-                                  or text[start:end].lower() not in ENGLISH_VERBS):
+                                  or text[start:end].lower() not in ENGLISH_VERBS
+                                  or (_DESCRIPTOR.match(text, end, cand.start)
+                                      and text[start:end].lower() not in _TO_WHOM)):
             return True
         if start <= cand.start < end or start < cand.end <= end:
             return True
@@ -159,3 +173,70 @@ APPOSITION_HEAD = re.compile(r", (?:[\w.'’-]+ ){0,3}")
 # A possessor is no speaker ("Vindman's superior said"), but one whose office
 # speaks is ("Nadia Cruz's office said").
 POSSESSOR = re.compile(r"['’]s (?!office\b)")
+
+
+# An interview laid out as "Name" alone on a line, then the answers, each
+# opening with a dash ("— Внезапно я захотел…"): the answers are the named
+# person's speech, with or without quote marks.
+_DASH_OPENING = ("— ", "– ", "- ")
+
+
+def dash_interviewees(text: str, paragraphs: list[Any], people: dict[str, list[Any]]) -> list[tuple[str, int, int]]:
+    """(name, start, end) of each person whose name is a paragraph of its
+    own followed, before the next such name, by answers opening with a dash."""
+    starts = {m.start: (name, m.end) for name, mentions in people.items() for m in mentions}
+    heads = []
+    for para in paragraphs:
+        line = text[para.start:para.end]
+        lead = len(line) - len(line.lstrip())
+        head = starts.get(para.start + lead)
+        if head is not None and head[1] == para.start + len(line.rstrip()):
+            heads.append((head[0], para.start))
+    out = []
+    for i, (name, start) in enumerate(heads):
+        end = heads[i + 1][1] if i + 1 < len(heads) else len(text)
+        if any(p.start > start and p.start < end and text.startswith(_DASH_OPENING, p.start) for p in paragraphs):
+            out.append((name, start, end))
+    return out
+
+
+# A person's sex, where the text states it: a title ("Mrs.", "Sir") or a
+# noun beside the name ("actress Jo Hale", "Jo Hale, his wife"). Pronouns
+# agree with it ("…,” she said" is not the man named last).
+_FEMALE = re.compile(r"\b(?:Mrs|Ms|Miss|Madam|Mme|Lady|Dame|Queen|Princess|Frau|Baroness|actress|"
+                     r"[a-z]*woman|wife|mother|daughter|sister|grandmother|girl|aunt|widow)\b")
+_MALE = re.compile(r"\b(?:Mr|Sir|Lord|King|Prince|Sheikh|Emir|Sultan|Herr|(?:chair|spokes|business|congress|"
+                   r"police|sales|fire)man|husband|father|son|brother|grandfather|boy|uncle|widower)\b")
+
+
+def _sex(text: str, mentions: list[Person]) -> str | None:
+    """"f", "m" or None: the words just before a mention and its title."""
+    for person in mentions:
+        before = text[max(0, person.title_start - 25):person.title_start]
+        before = before[max(before.rfind(". "), before.rfind(", "), before.rfind("\n")) + 1:]
+        before += text[person.title_start:person.start]
+        female, male = _FEMALE.search(before), _MALE.search(before)
+        if female and not male:
+            return "f"
+        if male and not female:
+            return "m"
+    return None
+
+
+_PRONOUN_SEX = {"he": "m", "il": "m", "он": "m", "他": "m", "she": "f", "elle": "f", "она": "f", "她": "f"}
+
+
+def agreeing(text: str, pronoun: Candidate, chosen: Any, antecedents: list[Any],
+             people: dict[str, list[Any]], sexes: dict[str, str | None]) -> Any:
+    """The pronoun's person: ``chosen`` unless the text gives them the other
+    sex, then the last subject named whose sex agrees (``sexes`` caches)."""
+    wanted = _PRONOUN_SEX.get(text[pronoun.start:pronoun.end].lower())
+
+    def of(official: Any) -> str | None:
+        if official.name not in sexes:
+            sexes[official.name] = _sex(text, people.get(official.name, []))
+        return sexes[official.name]
+
+    if wanted is None or of(chosen) in (None, wanted):
+        return chosen
+    return next((o for o in reversed(antecedents) if of(o) in (None, wanted)), None)

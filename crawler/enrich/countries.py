@@ -87,3 +87,16 @@ def count_hits(*hit_lists: list[Hit[tuple[str, ...]]]) -> tuple[Mention, ...]:
         for hit in hits:
             counts.update(set(hit.value))
     return tuple(Mention(code, n) for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+@cache
+def institutions() -> Lexicon[str]:
+    """Offices and institutions of one state (institutions.toml: "NASA",
+    "Bundestag"), their names to the state's code; blockers map to "". They
+    tell a person's country (``people.person_country``), never a text's."""
+    data = tomllib.loads(resources.files("crawler.enrich").joinpath("institutions.toml").read_text("utf-8"))
+    forms = dict.fromkeys(data.pop("blockers"), "")
+    for code, names in data.items():
+        for name in names:
+            forms.setdefault(name, code)
+    return Lexicon(forms)

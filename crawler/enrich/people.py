@@ -14,11 +14,12 @@ finds them.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import cache
 
-from crawler.enrich.countries import gazetteer
+from crawler.enrich.countries import gazetteer, institutions
 from crawler.enrich.lexicon import Hit
 
 # Lower-case particles inside a name: "Ursula von der Leyen", "Luiz Inácio Lula da Silva".
@@ -95,9 +96,18 @@ Mr Mrs Ms Dr Jr Sr II III IV Please Thank Thanks Yes Oh Well Just Even Only Agai
 Did Does Do Is Are Was Were Has Have Had Will Would Can Could Should May Might Must Let Don't
 Amendment Constitution Article Section Chapter Clause Resolution Treaty Agreement Accord Deal
 Plan Policy Strategy Report Study Survey Poll Census Budget Tax Tariff Tariffs Visa Passport
+Southeast Southwest Northeast Northwest Asian African European Arab Latin Pacific Atlantic
+Caribbean Balkan Nordic Scandinavian Mediterranean
 """.split())
+# Words that begin a place's, an index's or a work's name: the capitalised words
+# after them are its ("Los Angeles Lakers", "Dow Jones Industrial", "The Dragon Waiting").
+_PLACE_HEAD = {"The", "An", "San", "Santa", "Los", "Las", "Fort", "Port", "Rio", "Sao", "São", "Mount", "Saint",
+               "Dow", "Lake", "New", "North", "South", "East", "West", "Northern", "Southern",
+               "Eastern", "Western", "Upper", "Lower", "Greater", "Southeast", "Southwest",
+               "Northeast", "Northwest"}
 # A word a sentence may start with that is no name ("Speaking to…", "Earlier…").
 _VERBISH = re.compile(r"(?:ing|ly|ed)$")
+_MID_CLAUSE = re.compile(r"(?:[a-z,]|,[”’\"]+|’’)\s+$")
 _SENTENCE_START = re.compile(r"[.!?:”\"]\s*$")
 
 
@@ -123,7 +133,7 @@ def _country_words() -> frozenset[str]:
 
 
 # Endings of nouns, not of names: "Strategic Dialogue", "Election Commission".
-_NOUN_ENDING = re.compile(r"(?:tion|sion|ment|ments|ness|ity|ism|ship|ogy|ical|ture|ogue|ions)$")
+_NOUN_ENDING = re.compile(r"(?:tion|sion|ment|ments|ness|ity|ism|ship|ogy|ical|ture|ogue|ions|trial|tional)$")
 
 
 def _is_name_word(word: str) -> bool:
@@ -149,6 +159,8 @@ def find_people(text: str, taken: list[tuple[int, int]] = ()) -> list[Person]:
         return []
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)
               if not m.start() or not _WORD_BEFORE.match(text, m.start() - 1)]
+    if _GLUED.search(text):
+        tokens = [piece for token in tokens for piece in _unglue(token)]
     full: list[Person] = []
     singles: list[tuple[int, int, str, str | None, int]] = []  # one-word names after a title
     lone: list[tuple[int, int, str]] = []  # capitalised words that may be surnames
@@ -201,6 +213,18 @@ def find_people(text: str, taken: list[tuple[int, int]] = ()) -> list[Person]:
     return out
 
 
+# Words glued by an extraction that dropped a link's edges ("Kristi
+# NoemKristi Lynn Noem"): a capital after three lower-case letters starts a
+# word ("McDonald", "DeSantis", "MacArthur" have fewer).
+_GLUED = re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z])")
+
+
+def _unglue(token: tuple[int, int, str]) -> list[tuple[int, int, str]]:
+    start, _, word = token
+    cuts = [0, *(m.start() for m in _GLUED.finditer(word)), len(word)]
+    return [(start + a, start + b, word[a:b]) for a, b in itertools.pairwise(cuts)]
+
+
 # German capitalises every noun: a run of capitalised words there is as
 # often "Vorläufiger Reisepass" as a name, so German texts get no names
 # from capitals alone (their officials come from titles, ``candidates``).
@@ -220,7 +244,12 @@ def _read_run(text: str, run: list[tuple[int, int, str]], full: list[Person],
     for k, (s, e, w) in enumerate(run):
         if w.endswith(("'s", "’s")):
             run[k] = (s, e - 2, w[:-2])
+            rest = run[k + 1:]
             del run[k + 1:]
+            # "NASA's Steve Clarke": the owner, then a name (but "Indiana's
+            # Richmond High School" is a place's school).
+            if len(rest) >= 2 and all(_is_name_word(t[2]) or t[2] in TITLES for t in rest):
+                _read_run(text, rest, full, singles, lone)
             break
     # A sentence's first word is often capitalised only for being first.
     first_start = run[0][0]
@@ -236,11 +265,16 @@ def _read_run(text: str, run: list[tuple[int, int, str]], full: list[Person],
             title_words.append(run[k])
             k += 1
             continue
-        if not _is_name_word(w) and w not in _PARTICLES and not (len(w) == 1 and w.isupper()):
+        if w == "Will" and k == 0 and len(run) > 1 and _MID_CLAUSE.search(text, max(0, s - 4), s):
+            m = 1  # "…,” Will Moy, chief executive": mid-clause, a first name, not the verb
+        elif not _is_name_word(w) and w not in _PARTICLES and not (len(w) == 1 and w.isupper()):
             title_words = []
             k += 1
+            while w in _PLACE_HEAD and k < len(run) and _is_name_word(run[k][2]):
+                k += 1  # "Los Angeles Lakers": no name in a place's
             continue
-        m = k
+        else:
+            m = k
         while m < len(run) and (_is_name_word(run[m][2]) or run[m][2] in _PARTICLES
                                 or (len(run[m][2]) == 1 and run[m][2].isupper())):
             m += 1
@@ -290,6 +324,18 @@ _OFFICE = re.compile(
 # "the Portuguese boss", "the 48-year-old Australian": a demonym is the person's own.
 _HOST = re.compile(r"(?i)\b(?:to|in|at|on|with|against|into|toward|towards|over|for the university of)\s+(?:the\s+)?$")
 _APPOSITION_END = re.compile(r"[.;:!?\n(]|,\s|\s[-–—]\s|\b(?:said|says|told|who|which|that)\b")
+# Clause ends before a name, but not the point of "U.S." or "Lt." ("U.S. Attorney Nealy Cox").
+_CLAUSE_CUT = re.compile(r"[.;:!?\n,]\s|[“”\"]")
+_ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Lt|Col|Gen|Sen|Rep|Gov|Dr|Mr|Ms|Mrs|St|Maj|Sgt|Adm|Capt|Cmdr))$")
+_WHO_IS = re.compile(r", who (?:is|was|serves as|served as) ")
+# A state agency's scientists speak for their research, not for the state.
+_RESEARCH = re.compile(r"(?i)scientist|researcher|\bauthor\b|professor|astronom|physicist")
+# Territories that are no state: their officials serve the sovereign state.
+_SOVEREIGN = {"HK": "CN", "MO": "CN"}
+# "a letter to the White House", "talks with the Kremlin": a host, not a workplace.
+_INSTITUTION_HOST = re.compile(r"(?i)\b(?:to|against|with|toward|towards|into|over|on|from)\s+(?:the\s+)?$")
+
+
 # The states of the United States: an office of one is an American office.
 _US_STATE = re.compile(
     r"\b(?:Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|"
@@ -312,12 +358,18 @@ def person_country(text: str, person: Person, hits: list | None = None) -> str |
         return "US"
     lo = max(0, person.title_start - 40)
     head = text[lo:person.start]
-    cut = max((m.end() for m in re.finditer(r"[.;:!?\n,]\s|[“”\"]", head)), default=0)
+    cut = max((m.end() for m in _CLAUSE_CUT.finditer(head)
+               if head[m.start()] != "." or not _ABBREVIATION.search(head, 0, m.start())), default=0)
     head_start = lo + cut
     spans = [(head_start, person.start)]
     if text.startswith(", ", person.end):
-        stop = _APPOSITION_END.search(text, person.end + 2, min(len(text), person.end + 120))
-        spans.append((person.end + 2, stop.start() if stop else min(len(text), person.end + 120)))
+        # "X, who is the White House …": the relative clause is an apposition too.
+        who = _WHO_IS.match(text, person.end)
+        after = who.end() if who else person.end + 2
+        limit = min(len(text), after + 120)
+        stop = next((m for m in _APPOSITION_END.finditer(text, after, limit) if text[m.start()] != "."
+                     or not _ABBREVIATION.search(text, after, m.start())), None)  # "the U.S. attorney"
+        spans.append((after, stop.start() if stop else limit))
     for start, end in spans:
         phrase = text[start:end]
         found = (gazetteer().hits(phrase) if hits is None else
@@ -328,7 +380,10 @@ def person_country(text: str, person: Person, hits: list | None = None) -> str |
                 continue
             near_name = start == head_start and end - (start + hit.end) <= 2 and hit.surface.endswith(("'s", "’s"))
             if _OFFICE.search(phrase) or near_name or _is_demonym(phrase, hit.start, hit.end):
-                return hit.value[0]
+                return _SOVEREIGN.get(hit.value[0], hit.value[0])
+        for hit in institutions().finditer(phrase) if not _RESEARCH.search(phrase) else ():
+            if hit.value and not _INSTITUTION_HOST.search(phrase[:hit.start]):
+                return hit.value  # "NASA Administrator …", "…, a White House aide"
         if _US_STATE.search(phrase) and _OFFICE.search(phrase) and not _HOST.search(
                 phrase[:_US_STATE.search(phrase).start()]):
             return "US"  # "Kentucky Gov. …", "Indiana schools superintendent …": a sub-national office
@@ -340,3 +395,4 @@ def _is_demonym(phrase: str, start: int, end: int) -> bool:
     word = phrase[start:end]
     return word[:1].isupper() and not word.endswith(("a", "y", "s")) and bool(
         re.match(r"\s*(?:$|[a-z]+(?:maker|er|or|ist|ian)\b)", phrase[end:]))
+

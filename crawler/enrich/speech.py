@@ -46,6 +46,7 @@ claimed denied denies maintained contended concluded
 shared texted emailed reported writes adds explains argues insists
 confirmed confirms revealed disclosed repeated recounted recounts reflected
 quipped mused exclaimed shouted yelled wondered wonders replies announces
+comments assures assured weighed_in chimed_in has_written cautions
 """.split()
 _VERB_WORDS = _EN_VERB_WORDS + """
 berkata mengatakan menyatakan ujar kata
