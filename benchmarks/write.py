@@ -223,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(statements)} statements of {words:.0f} words on average, {args.sources} "
           f"sources, batches of {BATCH}, enriched and signed beforehand "
           f"({time.perf_counter() - started:.1f} s)")
+    # Figures of a shared machine say little without its load.
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     ok = True
     if args.backend in ("both", "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -242,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{'met' if one >= 400 else 'NOT met'}; 2 writers {two / one:.2f}x of 1 "
               f"(target >= 1.6x): {'met' if two >= 1.6 * one else 'NOT met'}")
         ok &= one >= 400 and two >= 1.6 * one
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 0 if ok else 1
 
 

@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
@@ -44,10 +45,11 @@ from storage.lookup import (
     _dates_agree,
     canonical_alias,
     has_legacy_rows,
+    key_of,
     stored_key,
 )
 from storage.models import Article, ArticleUrl, ArticleVersion, SourceRow
-from storage.urls import normalise_url, url_key
+from storage.urls import normalise_url
 
 _ARTICLES = Article.__table__
 _URLS = ArticleUrl.__table__
@@ -105,6 +107,10 @@ class _Plan:
     results: list[tuple[Outcome, _Row, str | None]] = field(default_factory=list)
 
 
+# A pure function of the string, asked again for a URL seen again.
+_normalise = lru_cache(maxsize=16384)(normalise_url)
+
+
 class _Raced(Exception):
     """Another process stored one of the batch's new URLs meanwhile."""
 
@@ -148,7 +154,7 @@ def _one_by_one(session: Session, batch: Sequence[Incoming]) -> list[Stored]:
 
 
 def _prepare(session: Session, item: Incoming) -> tuple[Any, ...]:
-    url = normalise_url(item.fields["url"])
+    url = _normalise(item.fields["url"])
     values = fit_row(Article, {**{k: item.fields.get(k) for k in _ARTICLE_COLUMNS}, "url": url},
                      url)
     digest = content_hash(values["title"], values["body"])
@@ -275,7 +281,7 @@ def _note(plan: _Plan, url: str, row: _Row, kind: str, seen_at: datetime) -> Non
     if at is None:
         plan.urls[key] = [row, kind]
         # fit_row gives the key stored_key gave, and notes a cut one.
-        plan.inserted_urls[key] = {**fit_row(ArticleUrl, {"url": url_key(url), "kind": kind,
+        plan.inserted_urls[key] = {**fit_row(ArticleUrl, {"url": key_of(url), "kind": kind,
                                                           "first_seen_at": seen_at}, url),
                                    "row": row}
         return
@@ -302,14 +308,12 @@ def _write(session: Session, plan: _Plan) -> None:
     if plan.rows:
         params = [{k: v for k, v in r.values.items() if k not in ("id", "enricher_hash")}
                   for r in plan.rows]
-        got = {}
-        # One INSERT of many rows, not the driver's executemany: psycopg
-        # runs that as one statement per row (a third of a batch's time).
-        for start in range(0, len(params), 200):
-            got.update((url, id_) for id_, url in session.execute(
-                insert(_ARTICLES).values(params[start:start + 200])
-                .on_conflict_do_nothing(index_elements=[_ARTICLES.c.url])
-                .returning(_ARTICLES.c.id, _ARTICLES.c.url)))
+        # An executemany with RETURNING: SQLAlchemy sends it as multi-row
+        # INSERTs ("insertmanyvalues") from one cached compilation, not the
+        # driver's one statement per row, nor a multi-row VALUES construct
+        # compiled afresh for every batch (its compilation cost more than
+        # the insert).
+        got = {url: id_ for id_, url in session.execute(_INSERT_ARTICLES[dialect], params)}
         for row in plan.rows:
             row.inserted_id = got.get(row.values["url"])
         if len(got) < len(plan.rows):
@@ -342,6 +346,11 @@ def _undo(session: Session, article_ids: list[int], url_keys: Iterable[str]) -> 
         session.execute(delete(_ARTICLES).where(_ARTICLES.c.id.in_(article_ids)))
 
 
+_INSERT_ARTICLES = {
+    dialect: insert_for(dialect)(_ARTICLES)
+    .on_conflict_do_nothing(index_elements=[_ARTICLES.c.url])
+    .returning(_ARTICLES.c.id, _ARTICLES.c.url)
+    for dialect in ("sqlite", "postgresql")}
 _UPGRADE_URL = (update(_URLS)
                 .where(_URLS.c.url == bindparam("key"), _URLS.c.article_id == bindparam("aid"),
                        _URLS.c.kind.in_(bindparam("weaker", expanding=True)))

@@ -25,7 +25,13 @@ from types import EllipsisType
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from storage.clusters import ClusterResult, _upsert_signature, index_article, lock_index
+from storage.clusters import (
+    ClusterResult,
+    _upsert_signature,
+    index_article,
+    index_locked,
+    lock_index,
+)
 from storage.dialects import insert_for
 from storage.minhash import BANDS, THRESHOLD, band_buckets, similarity, text_signature
 from storage.models import ArticleMinhash, MinhashBand
@@ -101,9 +107,14 @@ def index_articles(session: Session, items: Sequence[Item],
             results[n] = ClusterResult(None, None, None, 1, {})
     done = set(lone)
     for n, (article_id, body, now, new) in enumerate(items):
-        if n not in done:
-            results[n] = index_article(session, article_id, body, now, new=new,
-                                       signature=signatures[n])
+        if n in done:
+            continue
+        signature = signatures[n]
+        # (The lock is held: no need to ask for it again for each text.)
+        results[n] = (index_locked(session, article_id, signature, now, new=new)
+                      if signature is not None
+                      else index_article(session, article_id, body, now, new=new,
+                                         signature=None))
     return results
 
 

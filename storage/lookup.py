@@ -28,8 +28,13 @@ URL_KINDS = ("fetched", "redirect", "canonical")
 LIVED_AT = ("fetched", "redirect")
 
 
+# (A pure function of the string; the write path asks it for the same URLs
+# several times a statement: lookup, canonical test, insert.)
+key_of = lru_cache(maxsize=16384)(url_key)
+
+
 def same_key(a: str, b: str) -> bool:
-    return url_key(a) == url_key(b)
+    return key_of(a) == key_of(b)
 
 
 @lru_cache(maxsize=16384)
@@ -39,7 +44,7 @@ def stored_key(url: str) -> str:
 
     Remembered for the last URLs asked: the set-based write path asks for
     each URL of a batch several times (lookup, decision, insert)."""
-    return fit_key(ArticleUrl.__table__.c.url, url_key(url))
+    return fit_key(ArticleUrl.__table__.c.url, key_of(url))
 
 
 def find_article(

@@ -90,15 +90,25 @@ def _sha1_32(data: bytes) -> int:
     return int.from_bytes(hashlib.sha1(data).digest()[:4], "little")
 
 
+def _sha1_32_all(found: set[str]) -> list[int]:
+    """``_sha1_32`` of each shingle, made in one pass: the first four bytes
+    of each digest joined, then read as little-endian uint32 at once."""
+    sha1 = hashlib.sha1
+    joined = b"".join([sha1(s.encode()).digest()[:4] for s in found])
+    return np.frombuffer(joined, dtype="<u4").tolist()  # type: ignore[no-any-return]
+
+
 def text_signature(body: str) -> bytes | None:
     """The MinHash signature of a body as stored (NUM_PERM little-endian
     uint32), or None when the text is too short to index."""
     found = shingles(body)
     if found is None:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_sha1_32,
+    # The shingles go in hashed already (``int`` passes a hash through):
+    # the same values as hashfunc=_sha1_32, at a third of the calls.
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int,
                       permutations=_permutations())
-    minhash.update_batch([s.encode() for s in found])
+    minhash.update_batch(_sha1_32_all(found))
     return minhash.hashvalues.astype("<u4").tobytes()
 
 

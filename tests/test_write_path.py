@@ -31,7 +31,8 @@ from storage.boilerplate import record_lines, rewrite_bodies
 from storage.clusters import index_article, lock_index
 from storage.engine import open_archive
 from storage.fetch_state import record_fetch
-from storage.models import Article, ArticleUrl, Base
+from storage.minhash import similarity, text_signature
+from storage.models import Article, ArticleUrl, Base, Cluster
 from storage.statements import store_enrichment
 from tests.conftest import POSTGRES_ENV
 from tests.test_versions import a_source
@@ -243,6 +244,33 @@ def test_a_url_twice_in_a_batch_is_one_article_with_a_version(archive_url: str):
         article = s.scalars(select(Article)).one()
         assert article.body == words(71) and article.last_seen_at == T0 + 2 * DAY
         assert article.changed_at == T0 + DAY
+
+
+def test_a_relay_first_seen_without_a_date_heads_the_cluster_a_batch_makes(archive_url: str):
+    # The cluster a batch creates for two unclustered near-duplicates
+    # (storage.clusters._new_cluster): its first publisher by date, an
+    # article without one placed by when it was first seen, and every
+    # similarity measured against that first one.
+    engine = open_archive(archive_url)
+    body = words(90, 120)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, [MID, TASS], T0)
+        undated = dataclasses.replace(
+            statement("tass_en", "https://tass.com/politics/9", relay(body), T0 - DAY),
+            published_at=None)
+        archive_batch(s, [undated])
+    with Session(engine) as s, s.begin():
+        counts = archive_batch(s, [statement("mid_ru_en", mid("9"), body, T0 + DAY)])
+    assert counts == {"new": 1, "clustered": 1}
+    with Session(engine) as s:
+        rows = {a.source: a for a in s.scalars(select(Article))}
+        (cluster,) = s.scalars(select(Cluster)).all()
+        assert (cluster.first_article_id, cluster.size) == (rows["tass_en"].id, 2)
+        assert {a.cluster_id for a in rows.values()} == {cluster.id}
+        assert rows["tass_en"].cluster_similarity == 1.0
+        assert rows["mid_ru_en"].cluster_similarity == similarity(
+            text_signature(rows["tass_en"].body), text_signature(body))
+        assert 0.75 <= rows["mid_ru_en"].cluster_similarity < 1.0
 
 
 def test_two_writers_at_once_store_each_statement_once(postgres_url: str):
