@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +46,13 @@ def archive_url(request, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'archive.db'}"
         return
+    yield from scratch_postgres()
+
+
+def scratch_postgres() -> Iterator[str]:
+    """A scratch database on the test server, dropped afterwards (a
+    generator: iterate it inside a fixture). Without the server's URL the
+    test fails: PostgreSQL is part of what `make test` checks."""
     admin_url = os.environ.get(POSTGRES_ENV)
     if not admin_url:
         pytest.fail(f"{POSTGRES_ENV} is not set: run the tests with `make test`, which starts "
@@ -260,3 +270,38 @@ def demo_db(tmp_path_factory) -> Path:
                                               "DEMARCHE_ARCHIVE_URL": f"sqlite:///{path}"})
     assert result.returncode == 0, result.stderr
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def browse_server(path: Path) -> Iterator[str]:
+    """`demarche browse` on the archive, in a process of its own; yields its
+    base URL once it answers (a generator: iterate it inside a fixture)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*DEMARCHE, "browse", "--archive", f"sqlite:///{path}", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    pytest.fail(f"demarche browse did not answer:\n{proc.communicate()[0]}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,15 +22,9 @@ from cli.main import main
 from reading.browse import NEWEST, TABLES, archive_tables, browse_metadata, has_pending_wal
 from reading.trend import trend
 from storage.engine import open_archive
-from tests.conftest import ROOT
+from tests.conftest import ROOT, browse_server
 
 DEMARCHE = [sys.executable, "-m", "cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 REMOVED = "https://sputnikglobe.com/20120401/172541200.html"
@@ -65,30 +57,8 @@ def archive(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(archive: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [*DEMARCHE, "browse", "--archive", f"sqlite:///{archive}", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).close()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"demarche browse did not answer:\n{proc.communicate()[0]}")
-                time.sleep(0.2)
+    for base in browse_server(archive):
         yield f"{base}/archive"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def get(url: str, **params: str | list[str]) -> dict:

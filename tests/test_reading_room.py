@@ -9,10 +9,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import socket
 import sqlite3
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,7 +30,7 @@ from reading.room.archived import POLICY
 from storage.archive import mark_removed, store_article, sync_sources
 from storage.clusters import index_article
 from storage.engine import open_archive
-from tests.conftest import DEMARCHE, ROOT
+from tests.conftest import browse_server
 
 T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 PUBLISHED = datetime(2024, 5, 6, 10, 0, tzinfo=UTC)
@@ -153,40 +150,6 @@ class Room:
         return lxml.html.document_fromstring(body)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(path: Path) -> Iterator[str]:
-    """`demarche browse` on the archive; yields its base URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [*DEMARCHE, "browse", "--archive", f"sqlite:///{path}", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).close()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"demarche browse did not answer:\n{proc.communicate()[0]}")
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture(scope="module")
 def room(demo_db: Path, tmp_path_factory) -> Iterator[Room]:
     folder = tmp_path_factory.mktemp("room")
@@ -195,7 +158,7 @@ def room(demo_db: Path, tmp_path_factory) -> Iterator[Room]:
     # The demo's WARC files, where browse looks for them: beside the archive.
     shutil.copytree(demo_db.parent / "warc", folder / "warc")
     ids = add_headline_features(path)
-    for base in serve(path):
+    for base in browse_server(path):
         yield Room(base, ids, path)
 
 

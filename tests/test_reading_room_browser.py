@@ -21,7 +21,8 @@ import pytest
 
 from reading.report import CHROMIUM_FLAGS, chromium_command
 from reading.screenshots import PAGES, page_paths
-from tests.test_reading_room import Room, add_headline_features, serve
+from tests.conftest import browse_server
+from tests.test_reading_room import Room, add_headline_features
 
 CHROMIUM = "/usr/bin/chromium"
 CSS = Path(__file__).resolve().parents[1] / "reading" / "templates" / "room" / "room.css"
@@ -42,7 +43,7 @@ def room(demo_db: Path, tmp_path_factory) -> Iterator[Room]:
     shutil.copy(demo_db, path)
     shutil.copytree(demo_db.parent / "warc", folder / "warc")
     ids = add_headline_features(path)
-    for base in serve(path):
+    for base in browse_server(path):
         yield Room(base, ids, path)
 
 

@@ -9,17 +9,14 @@ one PostgreSQL archive at once store each statement once."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import threading
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
@@ -34,7 +31,7 @@ from storage.fetch_state import record_fetch
 from storage.minhash import similarity, text_signature
 from storage.models import Article, ArticleUrl, Base, Cluster
 from storage.statements import store_enrichment
-from tests.conftest import POSTGRES_ENV
+from tests.conftest import scratch_postgres
 from tests.test_versions import a_source
 
 T0 = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
@@ -187,22 +184,6 @@ def second_url(archive_url: str) -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL archive: racing writers need a server."""
     yield from scratch_postgres()
-
-
-def scratch_postgres() -> Iterator[str]:
-    admin_url = os.environ.get(POSTGRES_ENV)
-    if not admin_url:
-        pytest.fail(f"{POSTGRES_ENV} is not set: run the tests with `make test`, which starts "
-                    "PostgreSQL (.ci/postgres)")
-    name = f"demarche_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    open_archive.cache_clear()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def run(url: str, write) -> list[Counter]:
