@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,10 @@ import pytest
 
 from reading.report import CHROMIUM_FLAGS, chromium_command
 from reading.screenshots import PAGES, page_paths
-from tests.conftest import browse_server
-from tests.test_reading_room import Room, add_headline_features
+
+# The same room as the page tests: the demo plus a statement with every
+# section (a module-scoped fixture: its own archive and server here).
+from tests.test_reading_room import Room, room  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 CSS = Path(__file__).resolve().parents[1] / "reading" / "templates" / "room" / "room.css"
@@ -36,17 +37,6 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def room(demo_db: Path, tmp_path_factory) -> Iterator[Room]:
-    folder = tmp_path_factory.mktemp("room-browser")
-    path = folder / "archive.db"
-    shutil.copy(demo_db, path)
-    shutil.copytree(demo_db.parent / "warc", folder / "warc")
-    ids = add_headline_features(path)
-    for base in browse_server(path):
-        yield Room(base, ids, path)
-
-
 def dump_dom(chromium: str, url: str, profile: Path) -> lxml.html.HtmlElement:
     out = subprocess.run(chromium_command(chromium, profile, "--dump-dom", url),
                          capture_output=True, text=True, timeout=120, check=True).stdout
@@ -54,7 +44,8 @@ def dump_dom(chromium: str, url: str, profile: Path) -> lxml.html.HtmlElement:
 
 
 @pytest.mark.parametrize("kind", [*PAGES, "home"])
-def test_each_page_type_in_chromium(chromium: str, room: Room, kind: str, tmp_path: Path):
+def test_each_page_type_in_chromium(chromium: str, room: Room, kind: str,  # noqa: F811
+                                    tmp_path: Path):
     path = {**page_paths(room.ids["statement"]), "home": "/"}[kind]
     doc = dump_dom(chromium, room.url(path), tmp_path / "profile")
     # The page the browser built: its landmark, its heading, its own parts.
@@ -172,7 +163,7 @@ _DESCRIBE = ("(e => e ? (e.id || e.tagName + ':' + (e.getAttribute('href') || e.
 _INTERACTIVE = ("a[href], button, input:not([type=hidden]), textarea, select, summary")
 
 
-def test_keyboard_reaches_everything_in_order(chromium: str, room: Room):
+def test_keyboard_reaches_everything_in_order(chromium: str, room: Room):  # noqa: F811
     with tempfile.TemporaryDirectory(prefix="demarche-devtools-") as profile:
         browser = DevTools(chromium, Path(profile))
         try:
