@@ -29,7 +29,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.archive import (
@@ -328,10 +328,12 @@ def _write(session: Session, plan: _Plan) -> None:
         if len(got_urls) < len(params):
             _undo(session, [r.id for r in plan.rows], got_urls)
             raise _Raced
-    if plan.upgraded_urls:
-        session.execute(_UPGRADE_URL, [
-            {"key": key, "aid": row.id, "new_kind": kind, "weaker": list(_WEAKER[kind])}
-            for key, (row, kind) in sorted(plan.upgraded_urls.items())])
+    for kind, statement in _UPGRADE_URL.items():
+        # One fixed statement a kind, its rows in one executemany.
+        rows = [{"key": key, "aid": row.id}
+                for key, (row, new) in sorted(plan.upgraded_urls.items()) if new == kind]
+        if rows:
+            session.execute(statement, rows)
     if plan.versions:
         session.execute(ArticleVersion.__table__.insert(),
                         [{"article_id": row.id, **version} for row, version in plan.versions])
@@ -351,10 +353,14 @@ _INSERT_ARTICLES = {
     .on_conflict_do_nothing(index_elements=[_ARTICLES.c.url])
     .returning(_ARTICLES.c.id, _ARTICLES.c.url)
     for dialect in ("sqlite", "postgresql")}
-_UPGRADE_URL = (update(_URLS)
-                .where(_URLS.c.url == bindparam("key"), _URLS.c.article_id == bindparam("aid"),
-                       _URLS.c.kind.in_(bindparam("weaker", expanding=True)))
-                .values(kind=bindparam("new_kind")))
+_UPGRADE_URL = {
+    kind: update(_URLS)
+    .where(_URLS.c.url == bindparam("key"), _URLS.c.article_id == bindparam("aid"),
+           # OR of equalities: executemany takes no IN (...), which
+           # SQLAlchemy expands at execution.
+           or_(*(_URLS.c.kind == name for name in weaker)))
+    .values(kind=kind)
+    for kind, weaker in _WEAKER.items()}
 _CHANGING = [*(c for c in _ARTICLE_COLUMNS if c != "url"), "content_hash", "changed_at",
              "last_seen_at", "removed_at", "removed_reason"]
 _UPDATE_TEXT = update(_ARTICLES).where(_ARTICLES.c.id == bindparam("row_id")).values(

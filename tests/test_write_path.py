@@ -186,7 +186,7 @@ def postgres_url() -> Iterator[str]:
     yield from scratch_postgres()
 
 
-def run(url: str, write) -> list[Counter]:
+def run(url: str, write, batches=batches) -> list[Counter]:
     engine = open_archive(url)
     with Session(engine) as s, s.begin():
         sync_sources(s, [MID, TASS], T0)
@@ -211,6 +211,33 @@ def test_the_set_based_path_writes_the_rows_of_the_per_article_path(archive_url:
     assert before == after
     assert len(after["articles"]) == 14 and len(after["clusters"]) == 2
     assert len(after["article_versions"]) == 5 and len(after["article_urls"]) == 18
+
+
+def test_aliases_met_as_fetched_urls_in_one_batch_are_all_upgraded(archive_url: str,
+                                                                    second_url: str):
+    """Two canonical aliases and a redirect's source, each fetched directly
+    in one later batch: every alias becomes a fetched URL, as the
+    per-article path makes it (several at once once crashed the batch)."""
+    def aliases() -> list[list[Statement | Fetch | Gone]]:
+        t1 = T0 + DAY
+        return [[statement("mid_ru_en", mid("p1"), words(81), T0, canonical=mid("c1")),
+                 statement("mid_ru_en", mid("p2"), words(82), T0, canonical=mid("c2")),
+                 statement("mid_ru_en", mid("p3"), words(83), T0, requested=mid("r3")),
+                 statement("mid_ru_en", mid("p4"), words(84), T0, requested=mid("r4"))],
+                [statement("mid_ru_en", mid("c1"), words(81), t1),
+                 statement("mid_ru_en", mid("c2"), words(82), t1),
+                 statement("mid_ru_en", mid("r3"), words(83), t1),
+                 statement("mid_ru_en", mid("r4"), words(84), t1)]]
+
+    expected = run(archive_url, per_article_batch, aliases)
+    assert run(second_url, archive_batch, aliases) == expected
+    before, after = every_row(archive_url), every_row(second_url)
+    assert before == after
+    assert len(after["articles"]) == 4
+    kinds = {url: kind for url, _, kind, _ in after["article_urls"]}
+    aliases_now = {url: kind for url, kind in kinds.items()
+                   if url.rstrip("/").rsplit("/", 1)[-1] in ("c1", "c2", "r3", "r4")}
+    assert len(aliases_now) == 4 and set(aliases_now.values()) == {"fetched"}, kinds
 
 
 def test_a_url_twice_in_a_batch_is_one_article_with_a_version(archive_url: str):
