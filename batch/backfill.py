@@ -51,7 +51,7 @@ from batch.warcfiles import (
     record_start,
 )
 from crawler.extraction.draft import Rejected
-from crawler.ingest.archiving import archive_batch
+from crawler.ingest.archiving import archive_batch, retried
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from storage.archive import sync_sources
@@ -213,11 +213,13 @@ class _Writer:
     def flush(self) -> None:
         if not self.batch and not self.unsynced:
             return
-        with Session(self.engine) as session, session.begin():
-            if self.unsynced:
-                sync_sources(session, list(self.unsynced.values()), datetime.now(UTC))
-            self.summary.outcomes.update(
-                archive_batch(session, self.batch, signatures=self.signatures))
+        def transaction() -> Counter[str]:
+            with Session(self.engine) as session, session.begin():
+                if self.unsynced:
+                    sync_sources(session, list(self.unsynced.values()), datetime.now(UTC))
+                return archive_batch(session, self.batch, signatures=self.signatures)
+
+        self.summary.outcomes.update(retried(transaction))
         self.synced |= set(self.unsynced)
         self.unsynced.clear()
         self.batch = []

@@ -43,7 +43,7 @@ from batch.warcfiles import (
     iter_responses,
 )
 from crawler.extraction.draft import Rejected
-from crawler.ingest.archiving import archive_batch
+from crawler.ingest.archiving import archive_batch, retried
 from crawler.ingest.processing import load_rules, process_page
 from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage, Statement
@@ -221,10 +221,13 @@ def import_warcs(paths: list[Path | str], archive_url: str, registry: Mapping[st
     batch: list[Statement] = []
 
     def write(statements: list[Statement], sources: list[Source | SiteSource]) -> None:
-        with Session(engine) as session, session.begin():
-            if sources:
-                sync_sources(session, sources, datetime.now(UTC))
-            summary.outcomes.update(archive_batch(session, statements))
+        def transaction() -> Counter[str]:
+            with Session(engine) as session, session.begin():
+                if sources:
+                    sync_sources(session, sources, datetime.now(UTC))
+                return archive_batch(session, statements)
+
+        summary.outcomes.update(retried(transaction))
         if progress:
             progress(summary)
 

@@ -23,11 +23,14 @@ after the removal clears it (``storage.archive.mark_removed``)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from types import EllipsisType
+from typing import TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
@@ -216,3 +219,27 @@ def _reclean(session: Session, by_source: dict[str, list[Statement]],
                                  enricher_hash())
                 article.enricher_hash = enricher_hash()
     return recleaned
+
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+# PostgreSQL ends one of two transactions that wait on each other
+# (deadlock_detected) or that it cannot serialise: with the index lock taken
+# after a batch's row writes, two writers touching one article can meet so.
+# The victim's transaction left nothing behind, so its batch is written again.
+_TRY_AGAIN = frozenset({"40P01", "40001"})
+
+
+def retried(write: Callable[[], T], attempts: int = 3) -> T:
+    """``write()`` (one batch in one transaction), again when PostgreSQL
+    chose it as a deadlock victim; any other error, or the last attempt's,
+    is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except OperationalError as exc:
+            code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+            if code not in _TRY_AGAIN or attempt == attempts:
+                raise
+            logger.warning("A batch was aborted by the database (%s); writing it again", code)
+    raise AssertionError("unreachable")
