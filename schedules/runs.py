@@ -10,6 +10,7 @@ the tail of its log.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -21,9 +22,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy.orm import Session
 
+from crawler.ingest.workers import die_with_parent
 from crawler.sources import Source
 from storage.archive import sync_sources
 from storage.engine import open_archive, project_root
@@ -89,6 +92,24 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def _start(command: list[str], log: IO[bytes], worker: str | None) -> subprocess.Popen:
+    """The crawl's process. Under the scheduler, a session of its own: Ctrl-C
+    in a terminal reaches the scheduler only, which then stops the crawl once
+    (a second signal would make Scrapy quit without closing cleanly). Under a
+    Celery worker, the worker's process group, and killed by the kernel when
+    the pool process running the job dies, however it dies (the whole
+    group, the pool child alone, the machine): an orphaned crawl would keep
+    the site's lock with no time limit watching it. The lock is freed and
+    the broker gives the job to another worker."""
+    if worker is None:
+        return subprocess.Popen(command, cwd=project_root(), stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    return subprocess.Popen(command, cwd=project_root(), stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL,
+                            preexec_fn=functools.partial(die_with_parent, os.getpid()))
+
+
 def run_crawl(source: Source, args: Mapping[str, str], time_limit: float, archive_url: str,
               *, trigger: str = "schedule", settings: Mapping[str, str] | None = None,
               logs: Path | None = None, worker: str | None = None,
@@ -120,15 +141,7 @@ def run_crawl(source: Source, args: Mapping[str, str], time_limit: float, archiv
     status = None
     clock = time.monotonic()
     with log_path.open("wb") as log:
-        # Under the scheduler, a session of its own: Ctrl-C in a terminal
-        # reaches the scheduler only, which then stops the crawl once (a
-        # second signal would make Scrapy quit without closing cleanly).
-        # Under a Celery worker, the worker's process group: the crawl dies
-        # with its worker (and its machine), freeing the site's lock, and
-        # the broker gives the job to another worker.
-        process = subprocess.Popen(command, cwd=project_root(), stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=worker is None)
+        process = _start(command, log, worker)
         with _running_lock:
             _running.add(process)
         try:

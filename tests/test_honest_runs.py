@@ -219,3 +219,42 @@ def test_on_postgresql_a_run_of_another_machine_is_lost_when_its_site_lock_is_fr
     else:
         # SQLite: one machine, no site locks; another's runs wait for LOST_AFTER.
         assert lost == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_workers_crawl_dies_with_the_pool_process_alone(tmp_path: Path):
+    # A Celery pool process killed by itself (OOM killer, `celery control
+    # terminate`), not its whole group: the crawl it started must not live
+    # on as an orphan holding the site's lock with no time limit watching.
+    script = ("import sys, time; from schedules.runs import _start\n"
+              f"log = open({str(tmp_path / 'crawl.log')!r}, 'wb')\n"
+              "for worker in ('celery@w1', None):\n"
+              "    print(_start(['sleep', '120'], log, worker).pid, flush=True)\n"
+              "time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    worker_crawl, scheduler_crawl = int(parent.stdout.readline()), int(parent.stdout.readline())
+    try:
+        assert _alive(worker_crawl) and _alive(scheduler_crawl)
+        os.kill(parent.pid, signal.SIGKILL)  # the pool process alone
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(worker_crawl) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker_crawl)
+        # The scheduler's crawl is in its own session: the scheduler stops it
+        # itself (SIGTERM, then SIGKILL), so it is not tied to its parent.
+        assert _alive(scheduler_crawl)
+    finally:
+        for pid in (worker_crawl, scheduler_crawl):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -45,7 +45,9 @@ def _watch(parent: int) -> None:
     os._exit(1)
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when ``parent`` dies (a thread
+    watches for it elsewhere); also used in a subprocess before its exec."""
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
@@ -62,7 +64,7 @@ def worker_pool(workers: int, start: str = "fork") -> ProcessPoolExecutor:
     """``start``: "fork" where no threads or reactor run (commands), "spawn"
     inside a crawl (Twisted's reactor and its threads must not be forked)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(start),
-                               initializer=_die_with_parent, initargs=(os.getpid(),))
+                               initializer=die_with_parent, initargs=(os.getpid(),))
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def _cap_memory(budget_mb: int | None) -> None:
 
 
 def _start_worker(parent: int, warm: Callable[[], None] | None) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent)
     if warm is not None:
         # Imports and data loaded here are not charged to the first page.
         warm()
