@@ -35,8 +35,9 @@ COVERAGE_HISTORY = 5
 # than any time limit a timetable may set (schedules/timetable.py caps jobs
 # well under a day).
 LOST_AFTER = timedelta(hours=24)
-# The first half of every demarche advisory-lock key, so that another
-# application's advisory locks on the same database never collide with ours.
+# Hashed with the domain into each advisory-lock key (one 64-bit number), so
+# that a key of another application's advisory locks on the same database is
+# unlikely to equal ours: a clash would only make two crawls take turns.
 _LOCK_NAMESPACE = b"demarche:domain:"
 
 

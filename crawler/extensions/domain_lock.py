@@ -93,12 +93,17 @@ class DomainLock:
             connection.execute(text(f"SET {name} = {int(value)}"))
         began = time.monotonic()
         waiting = False
-        while not take_domain_lock(connection, domain):
-            if not waiting:
-                logger.warning("Site %s is being crawled by another process (another machine?): "
-                               "waiting for it to finish", domain)
-                waiting = True
-            await maybe_deferred_to_future(deferLater(reactor, POLL_SECONDS, lambda: None))
+        try:
+            while not take_domain_lock(connection, domain):
+                if not waiting:
+                    logger.warning("Site %s is being crawled by another process (another "
+                                   "machine?): waiting for it to finish", domain)
+                    waiting = True
+                await maybe_deferred_to_future(deferLater(reactor, POLL_SECONDS, lambda: None))
+        except BaseException:
+            connection.close()  # not left open beside a crawl that never started
+            engine.dispose()
+            raise
         self.connection, self.domain = connection, domain
         with Session(open_archive(self.url)) as session, session.begin():
             mark_site_lock(session, source_key, this_process(), domain, datetime.now(UTC))
