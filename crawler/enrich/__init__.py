@@ -116,12 +116,33 @@ def _speaker_named(name: str, who) -> Speaker:
 def _tail_after_question(raw: RawQuote, after: int, segments, text: str) -> tuple[int, ...]:
     # "“…, right?” Sanborn said.": the question mark ended a sentence, and the
     # short one after the closing mark is the quote's attribution.
-    if text[raw.end - 1:raw.end] not in ("?", "!") or after + 1 >= len(segments.sentences):
+    # (A question may end inside a nested quote: "‘… the investigation?’”".)
+    if text[raw.start:raw.end].rstrip("’'\"”»")[-1:] not in ("?", "!") or after + 1 >= len(segments.sentences):
         return ()
     tail = segments.sentences[after + 1]
     if tail.start - raw.end <= 3 and tail.end - tail.start <= 60 and text[tail.start:tail.end].rstrip().endswith("."):
         return (after + 1,)
     return ()
+
+
+def _reported_before(raw: RawQuote, first: int, who):
+    """The speaker of the sentence before, when a quote is a sentence of its
+    own that ends its paragraph, after one that reports someone's words
+    ("Erekat said it was only the latest move…" / "“They wanted us on our
+    knees…”"; "Sometimes employees don't follow the rules, he said. “But
+    does that mean…?”")."""
+    segments, text = who.segments, who.text
+    sentence = segments.sentences[first]
+    if text[sentence.start:raw.start].strip() not in ("", "“", "«", '"', "„", "‘"):
+        return None
+    para = segments.paragraph_index(raw.start)
+    if text[raw.end:segments.paragraphs[para].end].strip(" ”»\"’.,!?") != "":
+        return None
+    before = segments.sentences[first - 1]
+    # The sentence before is in the same paragraph, or ends the one before.
+    if segments.paragraph_index(before.start) not in (para, para - 1):
+        return None
+    return who.speaker_of_sentence(first - 1)
 
 
 def _attribute_quotes(raw_quotes: list[RawQuote], who) -> list[Quote]:
@@ -158,8 +179,33 @@ def _attribute_quotes(raw_quotes: list[RawQuote], who) -> list[Quote]:
             # the same speaker's.
             if para == prev_para or (opens and para - prev_para == 1):
                 speaker = previous[1]
+        if speaker is None and not unnamed and first > 0:
+            speaker = _reported_before(raw, first, who)
         if speaker is not None:
             who.credit_quote(speaker)
         quotes.append(Quote(raw.text, speaker.name if speaker else None, raw.start))
         previous = (raw, speaker)
-    return quotes
+    return _echoes(quotes)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().replace("’", "'").strip(" .,;:!?").split())
+
+
+def _echoes(quotes: list[Quote]) -> list[Quote]:
+    """A quote with no speaker whose words an attributed quote also says
+    (a pull quote or a subheading: "“Not some irregular channel”" over
+    "“My role was not some irregular channel,” he told lawmakers") is the
+    same speaker's."""
+    said = [(_folded(q.text), q.speaker) for q in quotes if q.speaker]
+    if not said or all(q.speaker for q in quotes):
+        return quotes
+    out = []
+    for quote in quotes:
+        if quote.speaker is None:
+            words = _folded(quote.text)
+            owners = {speaker for text, speaker in said if words in text}
+            if len(owners) == 1:
+                quote = dataclasses.replace(quote, speaker=owners.pop())
+        out.append(quote)
+    return out

@@ -216,8 +216,8 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
         if any(n.start <= role.start < n.end for n in named_spans):
             continue
         if any(0 < role.start - n.end <= 40 and clauses.APPOSITION_HEAD.fullmatch(text, n.end, role.start)
-               for n in named_spans):
-            continue  # "John Williams, the president of the bank, said": the name's description
+               for n in named_spans):  # "John Williams, the president of the bank, said": its description
+            continue
         kept_roles.append(role)
     # "Ian Hamilton, an expert in drug use, told…": an apposition describes the name before it.
     after_name = {n.end + 2 for n in named_spans if text.startswith(", ", n.end)}
@@ -277,6 +277,7 @@ def attribute(title: str, text: str, day: date | None, source_country: str | Non
         subjects = [r for r in resolved if not clauses.object_of(text, sentence.start, r[0].start)
                     and not clauses.POSSESSOR.match(text, r[0].end)  # "Morrison, Vindman's superior, said"
                     and clauses.subject_place(text, r[0], verbs)]
+        subjects = clauses.outside_appositions(text, subjects)
         anchors = [v[0] for v in verbs] or [sentence.end]
         blockers = [b for b in blockers if not clauses.object_of(text, sentence.start, b.start)
                     and not clauses.ADVERBIAL.search(text, max(sentence.start, b.start - 12), b.start)]

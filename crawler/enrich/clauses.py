@@ -170,6 +170,20 @@ def drop_sources(result: Any, via: dict[str, set[str]]) -> None:
 # Between a name and the role noun of its apposition: ", the", ", a former",
 # ", Edmunds' executive" (a comma, then at most three words).
 APPOSITION_HEAD = re.compile(r", (?:[\w.'’-]+ ){0,3}")
+# ", chief executive of the fact-checking website ": a description opened by
+# a lower-case word, with no clause break, between a name and another one.
+_DESCRIPTION = re.compile(r", (?:[a-z][\w'’-]*|\d+)[^.;:!?“”\"\n]{0,120}")
+
+
+def outside_appositions(text: str, subjects: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Subjects less those named inside another's description: "Will Moy,
+    chief executive of the website Full Fact, told the BBC" is Moy speaking,
+    not Full Fact."""
+    if len(subjects) < 2:
+        return subjects
+    return [s for s in subjects
+            if not any(o[0].end < s[0].start and _DESCRIPTION.fullmatch(text, o[0].end, s[0].start)
+                       for o in subjects)]
 # A possessor is no speaker ("Vindman's superior said"), but one whose office
 # speaks is ("Nadia Cruz's office said").
 POSSESSOR = re.compile(r"['’]s (?!office\b)")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from crawler.enrich.countries import gazetteer, institutions
+from crawler.enrich.family_names import family_name
 from crawler.enrich.lexicon import Hit
 
 # Lower-case particles inside a name: "Ursula von der Leyen", "Luiz Inácio Lula da Silva".
@@ -197,8 +198,7 @@ def find_people(text: str, taken: list[tuple[int, int]] = ()) -> list[Person]:
         _read_run(text, run, full, singles, lone)
     surnames: dict[str, str] = {}
     for person in full:
-        words = person.name.split()
-        surnames.setdefault(words[-1], person.name)
+        surnames.setdefault(family_name(person.name.split()), person.name)
     for _, _, word, _, _ in singles:
         surnames.setdefault(word, word)  # "Prince Andrew", then "Andrew claims"
     out = list(full)
@@ -376,8 +376,8 @@ def person_country(text: str, person: Person, hits: list | None = None) -> str |
                  [Hit(h.start - start, h.end - start, h.surface, h.value) for h in hits
                   if start <= h.start and h.end <= end])
         for hit in found:
-            if _HOST.search(phrase[:hit.start]):
-                continue
+            if _HOST.search(phrase[:hit.start]) or phrase.startswith(("-based", " based"), hit.end):
+                continue  # a workplace's place ("a London-based website") is no nationality
             near_name = start == head_start and end - (start + hit.end) <= 2 and hit.surface.endswith(("'s", "’s"))
             if _OFFICE.search(phrase) or near_name or _is_demonym(phrase, hit.start, hit.end):
                 return _SOVEREIGN.get(hit.value[0], hit.value[0])

@@ -47,6 +47,7 @@ shared texted emailed reported writes adds explains argues insists
 confirmed confirms revealed disclosed repeated recounted recounts reflected
 quipped mused exclaimed shouted yelled wondered wonders replies announces
 comments assures assured weighed_in chimed_in has_written cautions
+begged pleaded implored saying
 """.split()
 _VERB_WORDS = _EN_VERB_WORDS + """
 berkata mengatakan menyatakan ujar kata
