@@ -15,7 +15,8 @@ from dataclasses import dataclass
 # quote; a line break always ends one. Abbreviations such as "U.S." or
 # "Mr." are not worth a list here: a split inside "U.S. officials said" only
 # moves the verb one sentence away, and attribution looks at neighbours.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[”»\"’)]*\s+(?=[\"“«„A-ZА-ЯЁ0-9(])|(?<=[。！？])[”」』]*|\n+")
+# (The stop is part of the match, not a lookbehind: ``re`` can skip to it.)
+_SENTENCE_END = re.compile(r"[.!?][”»\"’)]*\s+(?=[\"“«„A-ZА-ЯЁ0-9(])|[。！？][”」』]*|\n+")
 # Initials and titles do not end a sentence: "S. Jaishankar said", "U.S. officials",
 # "Mr. Price", "М.В. Захарова".
 _ABBREVIATION = re.compile(r"(?:^|[\s.(])(?:[A-ZА-ЯЁ]|Mr|Mrs|Ms|Dr|St|No|Nr|Gen|Sen|Rep|г|им)\.$")
@@ -36,7 +37,8 @@ class Segments:
         for para in self.paragraphs:
             start = para.start
             for match in _SENTENCE_END.finditer(text, para.start, para.end):
-                if _ABBREVIATION.search(text, max(para.start, match.start() - 5), match.start()):
+                stop = match.start() + 1  # just after the full stop
+                if _ABBREVIATION.search(text, max(para.start, stop - 5), stop):
                     continue
                 if match.end() > start:
                     self.sentences.append(Span(start, match.end()))
