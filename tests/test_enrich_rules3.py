@@ -108,3 +108,19 @@ def test_a_workplace_town_is_no_nationality() -> None:
     assert {s.name: s.country for s in news(text).speakers} == {"Marco Testa": None}
     text = "“Prices will fall by spring,” said Marco Testa, an Italian economist."
     assert {s.name: s.country for s in news(text).speakers} == {"Marco Testa": "IT"}
+
+
+def test_a_kinship_word_before_a_name_gives_the_sex() -> None:
+    text = ("Rita Holm's brother, carpenter Anders Olsen, watched the launch. “It floated on the first "
+            "try,” Olsen said.\n"
+            "Nobody expected the boat to sail that year. “We had no sail and no money,” she said.")
+    said = dict(quotes(news(text)))
+    assert said["It floated on the first try"] == "Anders Olsen"
+    assert said["We had no sail and no money"] != "Anders Olsen"  # "she" is not the brother
+
+
+def test_an_english_verb_and_comma_do_not_give_the_whole_paragraph() -> None:
+    # "X表示，…" holds a Chinese paragraph; "After that, Ford wrote, and wrote" holds nothing.
+    text = ("After that, Lena Ford wrote, and wrote, and wrote. Her books sold slowly. "
+            "“You knew her style at once,” said Dora Weiss, one of her editors.")
+    assert quotes(news(text)) == [("You knew her style at once", "Dora Weiss")]

@@ -50,18 +50,14 @@ from crawler.enrich.candidates import (
     short_name_candidates,
 )
 from crawler.enrich.countries import gazetteer
-from crawler.enrich.officials import (
-    SPOKESPERSON,
-    Official,
-    registry,
-    role_family,
-)
+from crawler.enrich.officials import SPOKESPERSON, Official, registry, role_family
 from crawler.enrich.people import Person, person_country
 from crawler.enrich.roles import ENVOY, ROLE_COUNTRY, country_near, exact_role, roles
 from crawler.enrich.segments import Segments
 from crawler.enrich.speech import pronoun_spans, speech_verbs
 
-_ZH_OPENING = re.compile(r"[，：,:]")
+# A Chinese or Japanese verb and its comma or colon ("王毅表示，", "強調:").
+_ZH_OPENING = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff])[，：,:]")
 
 
 @dataclass

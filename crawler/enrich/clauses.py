@@ -223,12 +223,18 @@ _MALE = re.compile(r"\b(?:Mr|Sir|Lord|King|Prince|Sheikh|Emir|Sultan|Herr|(?:cha
                    r"police|sales|fire)man|husband|father|son|brother|grandfather|boy|uncle|widower)\b")
 
 
+# A kinship word in an apposition before the name: "Steenburgen’s son, filmmaker X".
+_KIN = re.compile(r"(?:['’]s|\b[Hh]is|\b[Hh]er|\b[Tt]heir) (?P<noun>[a-z]+), (?:[a-z]+ )?$")
+
+
 def _sex(text: str, mentions: list[Person]) -> str | None:
     """"f", "m" or None: the words just before a mention and its title."""
     for person in mentions:
         before = text[max(0, person.title_start - 25):person.title_start]
         before = before[max(before.rfind(". "), before.rfind(", "), before.rfind("\n")) + 1:]
         before += text[person.title_start:person.start]
+        kin = _KIN.search(text, max(0, person.title_start - 40), person.title_start)
+        before += " " + kin.group("noun") if kin else ""
         female, male = _FEMALE.search(before), _MALE.search(before)
         if female and not male:
             return "f"
