@@ -124,3 +124,10 @@ def test_an_english_verb_and_comma_do_not_give_the_whole_paragraph() -> None:
     text = ("After that, Lena Ford wrote, and wrote, and wrote. Her books sold slowly. "
             "“You knew her style at once,” said Dora Weiss, one of her editors.")
     assert quotes(news(text)) == [("You knew her style at once", "Dora Weiss")]
+
+
+def test_added_points_are_a_score_not_words() -> None:
+    result = news("Ola Berg added 25 points. Marta Lind added three goals. "
+                  "“We defended well all night,” Lind added.")
+    assert [s.name for s in result.speakers] == ["Marta Lind"]
+    assert quotes(result) == [("We defended well all night", "Marta Lind")]

@@ -72,6 +72,9 @@ _VERBS_ARABIC = re.compile(r"(?<!\w)[وف]?(?:قال|قالت|أكد|أكدت|أ
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _WORD_CHAR = re.compile(r"\w")
+# "added 25 points", "adds two goals": a score, not words (checked after any verb: only
+# "added"/"adds" can be followed by a number in the list).
+_ADDED_COUNT = re.compile(r"(?:(?<=added)|(?<=adds)) (?:\d|(?:two|three|four|five|six|seven|eight|nine|ten)\b)")
 
 
 def speech_verbs(text: str) -> list[tuple[int, int]]:
@@ -85,7 +88,8 @@ def speech_verbs(text: str) -> list[tuple[int, int]]:
             if start and _WORD_CHAR.match(lower, start - 1):
                 pos = start + 1  # inside a word: "unsaid"
                 continue
-            spans.append(match.span())
+            if not _ADDED_COUNT.match(lower, match.end()):
+                spans.append(match.span())
             pos = match.end()
     else:  # a letter whose lower case is longer ("İ") would shift the offsets
         spans = [m.span() for m in _VERBS_ANYCASE.finditer(text)]
