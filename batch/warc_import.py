@@ -44,7 +44,7 @@ from batch.warcfiles import (
 )
 from crawler.extraction.draft import Rejected
 from crawler.ingest.archiving import archive_batch, retried
-from crawler.ingest.processing import load_rules, process_page
+from crawler.ingest.processing import load_rules, process_and_enrich
 from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
@@ -117,7 +117,7 @@ def _extract(job: tuple[FetchedPage, Source | SiteSource | None]) -> Statement |
     page, source = job
     try:
         # A made-up site row has no registry rules: extracted without them.
-        return process_page(page, source)
+        return process_and_enrich(page, source)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the import
         return Rejected("error", repr(exc))
 

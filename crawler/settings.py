@@ -44,6 +44,7 @@ DEMARCHE_REVISIT_HOURS = float(os.environ.get("DEMARCHE_REVISIT_HOURS", "20"))
 DEMARCHE_WARC_ENABLED = os.environ.get("DEMARCHE_WARC_ENABLED", "1") not in ("0", "false", "False")
 DEMARCHE_WARC_DIR = os.environ.get("DEMARCHE_WARC_DIR", "")
 DEMARCHE_WARC_MAX_MB = int(os.environ.get("DEMARCHE_WARC_MAX_MB", "512"))
+DEMARCHE_WARC_GZIP_LEVEL = int(os.environ.get("DEMARCHE_WARC_GZIP_LEVEL", "4"))
 # Article requests a sitemap or feed hands the scheduler at a time; the
 # rest wait unread until the crawl drains these (crawler/spiders/base.py).
 DEMARCHE_DRAIN_BATCH = int(os.environ.get("DEMARCHE_DRAIN_BATCH", "500"))
@@ -89,6 +90,10 @@ ROBOTSTXT_OBEY = True
 # the server's latency; the per-domain cap bounds it in any case.
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Scrapy starts up to this many asyncio tasks for each response's output
+# (100 by default); a page gives one statement, a listing a few dozen
+# links, and the tasks cost the crawl's own process more than the parsing.
+CONCURRENT_ITEMS = 16
 # Keep this above 0: with no delay, Scrapy 2.19's downloader drains a
 # slot's whole queue at once and exceeds CONCURRENT_REQUESTS_PER_DOMAIN
 # (measured here; see scrapy/scrapy#6982). With a delay it releases one

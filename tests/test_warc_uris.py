@@ -196,3 +196,41 @@ def test_history_reads_each_text_through_its_uri(tmp_path: Path):
     assert Text("x", "T", "B", now, now, (tmp_path / "gone.warc.gz").as_uri(), 0
                 ).response() is None
     assert os.path.exists(path)
+
+
+def test_the_warc_writer_gzips_each_record_at_the_level_set(tmp_path: Path):
+    import gzip
+
+    import pytest
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler.middlewares.warc import RotatingWarc, WarcRecordMiddleware
+
+    request = Request("https://mfa.example/news/1.html")
+    body = article_html("One", PARAS * 40).encode()
+    response = HtmlResponse(request.url, body=body, request=request)
+    sizes = {}
+    for level in (1, 9):
+        warc = RotatingWarc(tmp_path / f"level{level}", "host-spider", 1 << 20, level)
+        first = warc.write(request, response)
+        second = warc.write(request.replace(url="https://mfa.example/news/2.html"),
+                            response.replace(url="https://mfa.example/news/2.html"))
+        warc.close()
+        # Each record is a gzip member of its own: read from its offset, and
+        # the whole file by any WARC reader.
+        assert read_response(*second).url == "https://mfa.example/news/2.html"
+        assert read_response(*first).body == body
+        path = Path(local_path(first[0]))
+        with path.open("rb") as handle:
+            kinds = [record.rec_type for record in ArchiveIterator(handle)]
+        assert kinds == ["response", "request", "response", "request"]
+        assert gzip.decompress(path.read_bytes()).startswith(b"WARC/1.")
+        sizes[level] = path.stat().st_size
+    assert sizes[9] < sizes[1]  # the level is the one asked for
+    crawler = get_crawler(settings_dict={"DEMARCHE_WARC_GZIP_LEVEL": 0,
+                                         "DEMARCHE_WARC_DIR": str(tmp_path)})
+    with pytest.raises(ValueError, match="DEMARCHE_WARC_GZIP_LEVEL must be 1 to 9"):
+        WarcRecordMiddleware.from_crawler(crawler)

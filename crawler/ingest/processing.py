@@ -89,3 +89,16 @@ def process_page(page: FetchedPage, source: Any = None) -> Statement | Rejected:
         # page's memory budget running out: a fact about the page, not a
         # crash, and it is kept like any other lasting rejection.
         return Rejected("too_costly", "its extraction ran out of its memory budget")
+
+
+def process_and_enrich(page: FetchedPage, source: Any = None) -> Statement | Rejected:
+    """``process_page``, then the statement's enrichment, both in the
+    extraction worker: the crawl's and the import's own process (Scrapy's
+    reactor, the WARC writer, the archive) is their bottleneck, and the
+    archive keeps an enrichment made here whenever it stores the text as
+    extracted (``archiving``: a text that learned chrome shortened is
+    enriched again there)."""
+    result = process_page(page, source)
+    if isinstance(result, Rejected):
+        return result
+    return enrich_statement(result, source)

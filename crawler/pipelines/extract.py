@@ -1,5 +1,5 @@
 """Fetched page in, clean statement out: a thin adapter around
-``process_page`` (extraction, then enrichment).
+``process_and_enrich`` (extraction, then enrichment, in a worker).
 
 trafilatura is CPU-bound (about 20 ms a page here) and would stall Twisted's
 reactor, and with it every download, if called inline. The pipeline hands
@@ -33,7 +33,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.extraction.draft import Rejected
-from crawler.ingest.processing import load_rules, process_page
+from crawler.ingest.processing import load_rules, process_and_enrich
 from crawler.ingest.workers import BoundedPool, PageBounds, TooCostly, WorkerDied
 from crawler.items import Fetch, FetchedPage, Statement
 
@@ -132,7 +132,7 @@ class ExtractionPipeline:
         assert self.pool is not None
         try:
             try:
-                return await self._answer(self.pool.submit(process_page, page, source), page)
+                return await self._answer(self.pool.submit(process_and_enrich, page, source), page)
             except (BrokenProcessPool, WorkerDied) as exc:
                 # A worker died (a crash in lxml, the OOM killer): count it,
                 # and give the page one more chance in a fresh worker.
@@ -140,7 +140,7 @@ class ExtractionPipeline:
                 logger.error("Extraction worker died on %s (%s); trying once more", page.url, exc)
                 if isinstance(exc, BrokenProcessPool):
                     self.pool = ExtractionPool.replace_broken(self.workers, self.bounds)
-                return await self._answer(self.pool.submit(process_page, page, source), page)
+                return await self._answer(self.pool.submit(process_and_enrich, page, source), page)
         except TooCostly as exc:
             return Rejected("too_costly", str(exc))
 
