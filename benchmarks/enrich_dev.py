@@ -14,7 +14,9 @@ Each page is enriched twice:
 The outputs go, as JSONL records, to ``score.py`` (read in place, never
 copied: its ``score`` function is the one that counts). Only the
 ``enrich_statement`` call is timed, after the rules' data are loaded (as
-the crawl loads them before its workers start).
+the crawl loads them before its workers start); each page is enriched
+``REPEATS`` times and its fastest time counts, so that another process
+taking the core for a moment does not count as the page's cost.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ ENRICH_DEV = SHARED_EVAL / "enrich-dev"
 PAGES = SHARED_EVAL / "dev"
 TEXTS = ("crawled", "cleaned")
 TEXT_LABELS = {"crawled": "as crawled (extracted text)", "cleaned": "hand-cleaned text"}
+REPEATS = 3
 
 
 def load_scorer() -> ModuleType:
@@ -127,13 +130,15 @@ def run(gold: Sequence[dict[str, Any]]) -> dict[str, Run]:
                 runs[text].failures[page_id] = f"{type(exc).__name__}: {exc}"
             continue
         for text in TEXTS:
-            enrichment = None
-            start = time.perf_counter()
-            try:
-                enrichment = enrich_statement(statements[text], None).enrichment
-            except Exception as exc:  # counted as empty output, and listed
-                runs[text].failures[page_id] = f"{type(exc).__name__}: {exc}"
-            runs[text].seconds += time.perf_counter() - start
+            enrichment, fastest = None, float("inf")
+            for _ in range(REPEATS):
+                start = time.perf_counter()
+                try:
+                    enrichment = enrich_statement(statements[text], None).enrichment
+                except Exception as exc:  # counted as empty output, and listed
+                    runs[text].failures[page_id] = f"{type(exc).__name__}: {exc}"
+                fastest = min(fastest, time.perf_counter() - start)
+            runs[text].seconds += fastest
             runs[text].records.append(as_system(page_id, enrichment))
     return runs
 
@@ -209,8 +214,9 @@ def table(gold: Sequence[dict[str, Any]], results: dict[str, dict[str, Any]],
              "| --- |" + " --- |" * len(TEXTS)]
     for label, cell in rows:
         lines.append(f"| {label} | " + " | ".join(cell(results[t]) for t in TEXTS) + " |")
-    lines.append("| enrichment time | " + " | ".join(f"{runs[t].ms_per_page:.2f} ms a page"
-                                                    for t in TEXTS) + " |")
+    lines.append("| enrichment time (each page's fastest of "
+                 f"{REPEATS}) | " + " | ".join(f"{runs[t].ms_per_page:.2f} ms a page"
+                                              for t in TEXTS) + " |")
     if split:
         lines += ["", halves_line(split)]
     return "\n".join(lines)
