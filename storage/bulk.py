@@ -1,8 +1,8 @@
 """Storing a batch of articles with a handful of statements, not a dozen
 per article: ``store_articles`` decides, in memory and in the batch's
 order, what ``storage.archive.store_article`` would have decided for each
-statement, then writes the batch with multi-row inserts and
-``executemany`` updates.
+statement, then writes the batch with multi-row inserts (on PostgreSQL,
+one array a column: ``storage/unnest.py``) and ``executemany`` updates.
 
 Two queries load what the decisions need: every article already at one of
 the batch's URL keys (its own URL, the link that redirected to it, its
@@ -49,6 +49,7 @@ from storage.lookup import (
     stored_key,
 )
 from storage.models import Article, ArticleUrl, ArticleVersion, SourceRow
+from storage.unnest import as_parameters, insert_from_arrays, one_of
 from storage.urls import normalise_url
 
 _ARTICLES = Article.__table__
@@ -177,13 +178,14 @@ def _load(session: Session, prepared: list[tuple[Any, ...]]
 
     keys = sorted({stored_key(u) for _, values, _, redirected, canonical in prepared
                    for u in (values["url"], redirected, canonical) if u})
+    dialect = session.get_bind().dialect.name
     columns = [_ARTICLES.c[name] for name in (*_ARTICLE_COLUMNS, *_STATE)]
     urls: dict[str, list[Any]] = {}
     for start in range(0, len(keys), 500):
         for found in session.execute(
             select(*columns, _URLS.c.url.label("key"), _URLS.c.kind.label("kind"))
             .join(_URLS, _URLS.c.article_id == _ARTICLES.c.id)
-            .where(_URLS.c.url.in_(keys[start:start + 500]))
+            .where(one_of(dialect, _URLS.c.url, keys[start:start + 500]))
         ):
             urls[found.key] = [row_of(found), found.kind]
     texts: dict[tuple[str, str], list[_Row]] = defaultdict(list)
@@ -192,8 +194,9 @@ def _load(session: Session, prepared: list[tuple[Any, ...]]
     digests = sorted({digest for _, digest in pairs})
     for start in range(0, len(digests), 500):
         for found in session.execute(
-            select(*columns).where(_ARTICLES.c.source.in_(sources),
-                                   _ARTICLES.c.content_hash.in_(digests[start:start + 500]))
+            select(*columns).where(
+                one_of(dialect, _ARTICLES.c.source, sources),
+                one_of(dialect, _ARTICLES.c.content_hash, digests[start:start + 500]))
             .order_by(_ARTICLES.c.id)
         ):
             if (found.source, found.content_hash) in pairs:
@@ -304,16 +307,12 @@ def _aliases(plan: _Plan, row: _Row, redirected: str | None, canonical: str | No
 def _write(session: Session, plan: _Plan) -> None:
     """The batch's rows, a statement or two per table."""
     dialect = session.get_bind().dialect.name
-    insert = insert_for(dialect)
     if plan.rows:
         params = [{k: v for k, v in r.values.items() if k not in ("id", "enricher_hash")}
                   for r in plan.rows]
-        # An executemany with RETURNING: SQLAlchemy sends it as multi-row
-        # INSERTs ("insertmanyvalues") from one cached compilation, not the
-        # driver's one statement per row, nor a multi-row VALUES construct
-        # compiled afresh for every batch (its compilation cost more than
-        # the insert).
-        got = {url: id_ for id_, url in session.execute(_INSERT_ARTICLES[dialect], params)}
+        # (Not a VALUES construct compiled for every batch: that cost more.)
+        got = {url: id_ for id_, url in session.execute(
+            _INSERT_ARTICLES[dialect], as_parameters(dialect, params, _NEW_COLUMNS))}
         for row in plan.rows:
             row.inserted_id = got.get(row.values["url"])
         if len(got) < len(plan.rows):
@@ -322,9 +321,8 @@ def _write(session: Session, plan: _Plan) -> None:
     if plan.inserted_urls:
         params = [{**{k: v for k, v in u.items() if k != "row"}, "article_id": u["row"].id}
                   for u in plan.inserted_urls.values()]
-        got_urls = list(session.scalars(
-            insert(_URLS).on_conflict_do_nothing(index_elements=[_URLS.c.url])
-            .returning(_URLS.c.url), params))
+        got_urls = list(session.scalars(_INSERT_URLS[dialect],
+                                        as_parameters(dialect, params, _URL_COLUMNS)))
         if len(got_urls) < len(params):
             _undo(session, [r.id for r in plan.rows], got_urls)
             raise _Raced
@@ -341,18 +339,25 @@ def _write(session: Session, plan: _Plan) -> None:
 
 
 def _undo(session: Session, article_ids: list[int], url_keys: Iterable[str]) -> None:
-    keys = list(url_keys)
-    if keys:
+    if keys := list(url_keys):
         session.execute(delete(_URLS).where(_URLS.c.url.in_(keys)))
     if article_ids:
         session.execute(delete(_ARTICLES).where(_ARTICLES.c.id.in_(article_ids)))
 
 
-_INSERT_ARTICLES = {
-    dialect: insert_for(dialect)(_ARTICLES)
-    .on_conflict_do_nothing(index_elements=[_ARTICLES.c.url])
-    .returning(_ARTICLES.c.id, _ARTICLES.c.url)
-    for dialect in ("sqlite", "postgresql")}
+_NEW_COLUMNS = (*_ARTICLE_COLUMNS, *(c for c in _STATE if c not in ("id", "enricher_hash")))
+# PostgreSQL: the rows as one array a column (storage/unnest.py); SQLite:
+# an executemany with RETURNING, which SQLAlchemy sends as multi-row
+# INSERTs ("insertmanyvalues") from one cached compilation.
+_INSERT_ARTICLES = {dialect: stmt.on_conflict_do_nothing(index_elements=[_ARTICLES.c.url])
+                    .returning(_ARTICLES.c.id, _ARTICLES.c.url) for dialect, stmt in (
+                        ("sqlite", insert_for("sqlite")(_ARTICLES)),
+                        ("postgresql", insert_from_arrays(_ARTICLES, _NEW_COLUMNS)))}
+_URL_COLUMNS = ("url", "kind", "first_seen_at", "article_id")
+_INSERT_URLS = {dialect: stmt.on_conflict_do_nothing(index_elements=[_URLS.c.url])
+                .returning(_URLS.c.url) for dialect, stmt in (
+                    ("sqlite", insert_for("sqlite")(_URLS)),
+                    ("postgresql", insert_from_arrays(_URLS, _URL_COLUMNS)))}
 _UPGRADE_URL = {
     kind: update(_URLS)
     .where(_URLS.c.url == bindparam("key"), _URLS.c.article_id == bindparam("aid"),
@@ -373,13 +378,12 @@ _UPDATE_SEEN = update(_ARTICLES).where(_ARTICLES.c.id == bindparam("row_id")).va
 def _update_rows(session: Session, plan: _Plan) -> None:
     """The loaded rows the batch saw again or changed (by id: two writers
     updating the same rows lock them in the same order)."""
-    loaded = {row.id: row for _, row, _ in plan.results if not row.new}
-    changed = [r for _, r in sorted(loaded.items()) if r.changed]
-    seen = [r for _, r in sorted(loaded.items()) if r.seen and not r.changed]
-    if changed:
+    loaded = [row for _, row in sorted({r.id: r for _, r, _ in plan.results if not r.new}
+                                       .items())]
+    if changed := [r for r in loaded if r.changed]:
         session.execute(_UPDATE_TEXT, [
             {"row_id": r.id, **{f"v_{c}": r.values[c] for c in _CHANGING}} for r in changed])
-    if seen:
+    if seen := [r for r in loaded if r.seen and not r.changed]:
         session.execute(_UPDATE_SEEN, [
             {"row_id": r.id, **{f"v_{c}": r.values[c]
                                 for c in ("last_seen_at", "removed_at", "removed_reason")}}
@@ -389,6 +393,5 @@ def _update_rows(session: Session, plan: _Plan) -> None:
 def load_sources(session: Session, keys: Iterable[str]) -> None:
     """Load the sources' rows into the session in one query, for the
     lookups that ask for them one by one."""
-    names = sorted(set(keys))
-    if names:
+    if names := sorted(set(keys)):
         session.scalars(select(SourceRow).where(SourceRow.key.in_(names))).all()

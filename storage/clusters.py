@@ -20,14 +20,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from types import EllipsisType
 
 import numpy as np
 from sqlalchemy import Engine, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from storage.dialects import dialect_insert, insert_for
 from storage.minhash import (
     BANDS,
     NUM_PERM,
@@ -37,6 +35,7 @@ from storage.minhash import (
     similarity,
     text_signature,
 )
+from storage.minhash_rows import upsert_signature, write_bands
 from storage.models import Article, ArticleMinhash, Cluster, MinhashBand
 
 # pg_advisory_xact_lock key of the near-duplicate index (the first 8 bytes
@@ -250,25 +249,13 @@ def _store(session: Session, article_id: int, signature: bytes, *, new: bool = F
         stored = session.scalar(_SIGNATURE_OF, {"article_id": article_id})
         if stored == signature:
             return False
-    session.execute(_upsert_signature(session.get_bind().dialect.name),
+    session.execute(upsert_signature(session.get_bind().dialect.name),
                     {"article_id": article_id, "signature": signature})
     if not new:
         session.execute(_DROP_BANDS, {"article_id": article_id})
-    session.execute(dialect_insert(session)(MinhashBand.__table__), [
-        {"band": band, "bucket": bucket, "article_id": article_id}
-        for band, bucket in band_buckets(signature)
-    ])
+    write_bands(session, [(band, bucket, article_id)
+                          for band, bucket in band_buckets(signature)])
     return True
-
-
-@cache
-def _upsert_signature(dialect: str):  # type: ignore[no-untyped-def]
-    # Built once: an upsert's EXCLUDED alias costs more to build than to run.
-    insert = insert_for(dialect)
-    stmt = insert(ArticleMinhash.__table__).values(article_id=bindparam("article_id"),
-                                         signature=bindparam("signature"))
-    return stmt.on_conflict_do_update(index_elements=[ArticleMinhash.article_id],
-                                      set_={"signature": stmt.excluded.signature})
 
 
 def _set_cluster(session: Session, article_ids: list[int], cluster_id: int | None) -> None:

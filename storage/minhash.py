@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
+from types import EllipsisType
 
 import numpy as np
 from datasketch import MinHash
@@ -68,15 +71,19 @@ _TOKEN = re.compile(f"[{_CJK}]|(?:(?![{_CJK}])[^\\W_])+")
 
 def shingles(body: str) -> set[str] | None:
     """The article's shingles, or None when the text is too short to index."""
-    tokens = _TOKEN.findall(unicodedata.normalize("NFKC", body).casefold())
-    cjk = sum(1 for t in tokens if _CJK_CHAR.fullmatch(t))
+    text = unicodedata.normalize("NFKC", body).casefold()
+    tokens = _TOKEN.findall(text)
+    # Every CJK character is a token of its own (the first alternative of
+    # _TOKEN; the second never takes one), so this counts the CJK tokens.
+    cjk = len(_CJK_CHAR.findall(text))
     if cjk > len(tokens) - cjk:  # mostly Chinese, Japanese or Korean
         size, minimum = CJK_SHINGLE, MIN_CJK_CHARS
     else:
         size, minimum = WORD_SHINGLE, MIN_WORDS
     if len(tokens) < minimum:
         return None
-    return {" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
+    # Each run of ``size`` tokens: zip of the list shifted by 0..size-1.
+    return set(map(" ".join, zip(*(tokens[i:] for i in range(size)), strict=False)))
 
 
 @cache
@@ -129,3 +136,51 @@ def band_buckets(signature: bytes) -> list[tuple[int, str]]:
                                digest_size=16).hexdigest())
         for band in range(BANDS)
     ]
+
+
+class Signer:
+    """The signatures of a batch's bodies (None: nothing to make), made in a
+    thread while the batch's rows are written. Hashing shingles is Python
+    work; writing rows is mostly waiting, on PostgreSQL's answer or in
+    SQLite's C code, which lets other threads run: the two overlap.
+
+    A context manager: leaving it waits for the thread."""
+
+    def __init__(self, bodies: Sequence[str | None]) -> None:
+        self._bodies = bodies
+        self._made: list[bytes | None | EllipsisType] = [...] * len(bodies)
+        self._skipped: set[int] = set()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="demarche-signer", daemon=True)
+
+    def __enter__(self) -> Signer:
+        if any(body is not None for body in self._bodies):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._skipped.update(range(len(self._bodies)))  # an error: no more work
+        self._wait()
+
+    def _run(self) -> None:
+        try:
+            for n, body in enumerate(self._bodies):
+                if body is not None and n not in self._skipped:
+                    self._made[n] = text_signature(body)
+        except BaseException as exc:  # raised in the caller's thread
+            self._error = exc
+
+    def _wait(self) -> None:
+        if self._thread.ident is not None:  # started
+            self._thread.join()
+
+    def skip(self, n: int) -> None:
+        """Body ``n`` needs no signature after all (if not made yet)."""
+        self._skipped.add(n)
+
+    def signatures(self) -> list[bytes | None | EllipsisType]:
+        """Each body's signature; ``...`` for a body skipped or None."""
+        self._wait()
+        if self._error is not None:
+            raise self._error
+        return self._made

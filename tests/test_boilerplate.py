@@ -96,3 +96,29 @@ def test_a_text_made_only_of_learned_lines_stays_whole():
     chrome = "Subscribe to our newsletter for the latest statements."
     assert strip_lines(body + "\n\n" + chrome,
                                    set(candidate_lines(chrome))) == body
+
+
+def test_an_enrichment_made_before_learned_chrome_went_is_made_again(archive_url: str):
+    """A worker enriches the text as extracted; when the archive strips a
+    learned line from it, the enrichment of the text as stored is the one
+    kept (a quotation in the chrome is no quotation of the article)."""
+    from crawler.ingest.processing import enrich_statement
+    from storage.models import Quote
+
+    chrome = "“Share this story with a friend today,” said Anna Lindqvist of the newsletter team."
+    engine = open_archive(archive_url)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, load_sources().values(), T0)
+    for n in (1, 2, 3):
+        with Session(engine) as s, s.begin():
+            archive_batch(s, [statement(n, chrome)])
+    late = statement(5, chrome)
+    enriched = enrich_statement(late, None)
+    assert any("Share this story" in q.text for q in enriched.enrichment.quotes)
+    with Session(engine) as s, s.begin():
+        assert archive_batch(s, [enriched])["new"] == 1
+    with Session(engine) as s:
+        article = s.scalars(select(Article).where(Article.url == late.url)).one()
+        assert "Share this story" not in article.body
+        quotes = s.scalars(select(Quote.text).where(Quote.article_id == article.id)).all()
+        assert not any("Share this story" in q for q in quotes)

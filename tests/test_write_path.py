@@ -3,8 +3,8 @@ against the per-article one it replaced, on SQLite and PostgreSQL: a mixed
 batch (new, changed, unchanged, a redirect and a canonical alias, the same
 text at a second URL, the same text twice in the batch, one URL twice, a
 relay joining a statement's cluster, chrome becoming learned, a 304 and a
-takedown) leaves exactly the same rows in every table; and two writers on
-one PostgreSQL archive at once store each statement once."""
+takedown; relays settled in memory) leaves exactly the same rows in every
+table; two writers on one PostgreSQL archive store each statement once."""
 
 from __future__ import annotations
 
@@ -285,6 +285,37 @@ def test_a_relay_first_seen_without_a_date_heads_the_cluster_a_batch_makes(archi
         assert rows["mid_ru_en"].cluster_similarity == similarity(
             text_signature(rows["tass_en"].body), text_signature(body))
         assert 0.75 <= rows["mid_ru_en"].cluster_similarity < 1.0
+
+
+def test_relays_settled_in_memory_make_the_clusters_of_the_per_article_path(
+        archive_url: str, second_url: str):
+    # storage/cluster_join.py: a relay makes a cluster, a second joins it, an
+    # undated one seen earlier joins an existing cluster and heads it, one
+    # joins a text that then changes (one at a time from there on).
+    a, b, c = words(200, 120), words(201, 120), words(202, 120)
+
+    def later(original: str) -> str:
+        return f"Agency report of Monday.\n\n{original}\n\nMore to follow."
+
+    def joins() -> list[list[Statement | Fetch | Gone]]:
+        t1 = T0 + DAY
+        tass = "https://tass.com/politics/"
+        undated = dataclasses.replace(statement("tass_en", tass + "u", later(b), T0 - DAY),
+                                      published_at=None)
+        return [[statement("mid_ru_en", mid("a"), a, T0), statement("mid_ru_en", mid("b"), b, T0),
+                 statement("mid_ru_en", mid("c"), c, T0), statement("tass_en", tass + "rb",
+                                                                   relay(b), T0)],
+                [statement("tass_en", tass + "r1", relay(a), t1),
+                 statement("tass_en", tass + "r2", later(a), t1), undated,
+                 statement("tass_en", tass + "rc", "Tass.\n\n" + c, t1),
+                 statement("mid_ru_en", mid("c"), words(203, 120), t1),
+                 statement("mid_ru_en", mid("n"), a + " One more line.", t1)]]
+
+    expected = run(archive_url, per_article_batch, joins)
+    assert run(second_url, archive_batch, joins) == expected
+    assert expected[1] == {"new": 5, "changed": 1, "clustered": 5}
+    assert every_row(archive_url) == (after := every_row(second_url))
+    assert len(after["clusters"]) == 2
 
 
 def test_two_writers_at_once_store_each_statement_once(postgres_url: str):

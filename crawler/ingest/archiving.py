@@ -40,8 +40,8 @@ from storage.archive import Outcome, mark_removed, mark_seen
 from storage.boilerplate import article_counts, line_counts, record_line_counts, rewrite_bodies
 from storage.bulk import Incoming, load_sources, store_articles
 from storage.bulk_index import index_articles
-from storage.clusters import index_article
 from storage.fetch_state import record_fetch, record_fetches
+from storage.minhash import Signer
 from storage.models import Article, SourceRow
 from storage.statements import store_enrichment, store_enrichments
 
@@ -136,31 +136,58 @@ def archive_batch(
     # Grouped by source, as the lines learned are.
     ordered = [statement for batch in by_source.values() for statement in batch]
     bodies = [boilerplate.strip_lines(s.body, set(learned.get(s.source, ()))) for s in ordered]
+    # The caller's signature holds for a text stored as extracted; on
+    # PostgreSQL the others are made while the rows are written (in the
+    # server's time; a text found unchanged meanwhile is skipped, one
+    # already signed cost a millisecond of a thread that was waiting).
+    # SQLite works in this process: a thread would only compete with it for
+    # the GIL (measured slower, 1.35 s against 1.10 s for 800 statements).
+    given = [signed.get(id(s), ...) if body == s.body else ...
+             for s, body in zip(ordered, bodies, strict=True)]
+    threaded = session.get_bind().dialect.name == "postgresql"
+    with Signer([body if threaded and isinstance(sig, EllipsisType) else None
+                 for body, sig in zip(bodies, given, strict=True)]) as signer:
+        return _write_statements(session, counts, by_source, learned, ordered, bodies, given,
+                                 signer, remember_fetches)
+
+
+def _write_statements(session: Session, counts: Counter[str],
+                      by_source: dict[str, list[Statement]], learned: dict[str, dict[str, str]],
+                      ordered: list[Statement], bodies: list[str],
+                      given: list[bytes | None | EllipsisType], signer: Signer,
+                      remember_fetches: bool) -> Counter[str]:
+    """``archive_batch`` from the statements' bodies as stored (learned
+    lines stripped) on: rows, enrichment, fetches, line counts, re-cleaning,
+    the syndication index."""
     stored = store_articles(session, [
         Incoming({**{f.name: getattr(s, f.name) for f in dataclasses.fields(s)}, "body": body},
                  s.fetched_at, s.fetch.url if s.fetch else None)
         for s, body in zip(ordered, bodies, strict=True)])
+    for n, result in enumerate(stored):
+        if result.outcome is Outcome.UNCHANGED:
+            signer.skip(n)  # not indexed again
     # The statements this batch wrote, for the rows newly learned chrome
     # re-cleans below: those can be enriched again at once.
     written: dict[int, Statement] = {}
     enriched: list[tuple[int, object, bool]] = []
     hashes: dict[int, str | None] = {}
     to_index: list[tuple[int, str, datetime, bool]] = []
-    signed_index: list[bytes | None | EllipsisType] = []
+    indexed: list[int] = []
     new_lines = []
-    for statement, body, result in zip(ordered, bodies, stored, strict=True):
+    for n, (statement, body, result) in enumerate(zip(ordered, bodies, stored, strict=True)):
         counts[result.outcome.value] += 1
         new = result.outcome is Outcome.NEW
         if result.outcome is not Outcome.UNCHANGED:
             # A text seen before (or the same text under another URL of
             # the source) is indexed already.
             to_index.append((result.article_id, body, statement.fetched_at, new))
-            signed_index.append(signed.get(id(statement), ...) if body == statement.body
-                                else ...)
+            indexed.append(n)
         if (result.outcome is not Outcome.UNCHANGED
                 or hashes.setdefault(result.article_id, result.enricher_hash)
                 != enricher_hash()):
-            enrichment = statement.enrichment or _enrichment(session, statement, body)
+            # A worker's enrichment holds for the text as extracted only.
+            enrichment = (statement.enrichment if statement.enrichment and body == statement.body
+                          else _enrichment(session, statement, body))
             enriched.append((result.article_id, enrichment, new))
             hashes[result.article_id] = enricher_hash()
             written[result.article_id] = statement
@@ -174,12 +201,14 @@ def archive_batch(
     record_line_counts(session, new_lines)
     recleaned = _reclean(session, by_source, learned, {source for source, _, _ in new_lines},
                          written, counts)
+    made = signer.signatures()
+    signed_index = [made[n] if isinstance(given[n], EllipsisType) else given[n] for n in indexed]
     for result in index_articles(session, to_index, signed_index):
         if result is not None and result.cluster_id is not None:
             counts["clustered"] += 1
-    for article_id, body, seen_at in recleaned:
-        # Chrome gone from a text can change which texts it is near.
-        index_article(session, article_id, body, seen_at)
+    # Chrome gone from a text can change which texts it is near.
+    index_articles(session, [(article_id, body, seen_at, False)
+                             for article_id, body, seen_at in recleaned])
     return counts
 
 
