@@ -55,7 +55,7 @@ def _lines_and_context() -> tuple[list[str], blocks.PageContext]:
     links = [a.text_content() for a in tree.iter("a")]
     lines = [*ARTICLE, "© 2026 Example Media. All rights reserved. Contact: desk@example.com",
              "Five things to know about the new bridge"]
-    return lines, blocks.page_context(blocks._tokens(" ".join(ARTICLE)), links)
+    return lines, blocks.page_context(" ".join(ARTICLE), links)
 
 
 def test_features_describe_each_paragraph():

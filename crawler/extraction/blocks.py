@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from crawler.extraction.words import pairs_of, split, word_pairs, words
+
 MODEL_FILE = Path(__file__).with_name("block_model.json")
 # The model's chance that a paragraph is article text, below which it goes.
 DROP_BELOW = 0.5
 
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+")
 _ADDRESS = re.compile(r"@\w|\bwww\.|https?://|©|\(c\)|\bcopyright\b|\btel\b|\bfax\b",
                       re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
@@ -41,14 +42,6 @@ FEATURES = (
     "in_readability", "in_links", "sentence_end", "colon_end", "punctuation",
     "digits", "capitals", "address", "share_of_text",
 )
-
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.casefold())
-
-
-def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
-    return set(zip(tokens, tokens[1:], strict=False))
 
 
 @dataclass(frozen=True)
@@ -61,25 +54,49 @@ class PageContext:
     link_tokens: frozenset
 
 
-def page_context(readability_tokens: list[str], link_texts: Iterable[str]) -> PageContext:
-    """``readability_tokens``: the words of readability's block, as ``body``
-    splits them; ``link_texts``: the texts of the page's links."""
-    read = readability_tokens
+def page_context(readability_text: str, link_texts: Iterable[str]) -> PageContext:
+    """``readability_text``: readability's block, its paragraphs joined by
+    spaces (as ``body`` joins them); ``link_texts``: the texts of the page's links."""
     link_pairs: set = set()
     link_tokens: set = set()
     for text in link_texts:
-        tokens = _tokens(text)
+        tokens = split(text)
         link_tokens.update(tokens)
-        link_pairs.update(_pairs(tokens))
-    return PageContext(frozenset(_pairs(read)), frozenset(read), frozenset(link_pairs),
-                       frozenset(link_tokens))
+        link_pairs.update(pairs_of(tokens))
+    return PageContext(word_pairs(readability_text), frozenset(words(readability_text)),
+                       frozenset(link_pairs), frozenset(link_tokens))
 
 
-def _share_in(tokens: list[str], pairs: frozenset, singles: frozenset) -> float:
+def _share_in(line: str, pairs: frozenset, singles: frozenset) -> float:
+    tokens = words(line)
     if len(tokens) == 1:
         return float(tokens[0] in singles)
-    own = _pairs(tokens)
+    own = word_pairs(line)
     return len(own & pairs) / len(own) if own else 0.0
+
+
+# The character classes the features count, as str's own methods tell them,
+# and each class's ASCII members.
+_CLASSES = (str.isalpha, str.isspace, str.isalnum, str.isdigit, str.isupper)
+_ASCII_MEMBERS = [bytes(c for c in range(128) if test(chr(c))) for test in _CLASSES]
+_NOT_ASCII = re.compile("[^\x00-\x7f]+")
+
+
+def class_counts(line: str) -> list[int]:
+    """How many of ``line``'s characters are letters, spaces, letters or
+    digits, digits and capitals, by str's methods.
+
+    The ASCII ones are counted by ``bytes.translate`` (in their UTF-8 form
+    every other character is bytes above 127), the others one by one: a
+    method mapped over every character is half the features' time on
+    mostly-ASCII text, and its result is the same.
+    """
+    raw = line.encode("utf-8", "surrogatepass")
+    counts = [len(raw) - len(raw.translate(None, members)) for members in _ASCII_MEMBERS]
+    if not line.isascii():
+        rest = "".join(_NOT_ASCII.findall(line))
+        counts = [n + sum(map(test, rest)) for n, test in zip(counts, _CLASSES, strict=True)]
+    return counts
 
 
 def features(lines: list[str], context: PageContext) -> list[list[float]]:
@@ -88,11 +105,9 @@ def features(lines: list[str], context: PageContext) -> list[list[float]]:
     last = len(lines) - 1
     vectors = []
     for i, line in enumerate(lines):
-        tokens = _tokens(line)
-        # Character classes counted in C (str methods mapped), not char by char.
-        letters = sum(map(str.isalpha, line))
-        visible = max(1, len(line) - sum(map(str.isspace, line)))
-        alnum = sum(map(str.isalnum, line))
+        tokens = words(line)
+        letters, spaces, alnum, digits, capitals = class_counts(line)
+        visible = max(1, len(line) - spaces)
         stripped = line.rstrip()
         vectors.append([
             math.log1p(len(line)) / 8.0,
@@ -102,14 +117,14 @@ def features(lines: list[str], context: PageContext) -> list[list[float]]:
             float(i == last),
             float(last - i < 2 and last > 0),
             float(last == 0),
-            _share_in(tokens, context.readability_pairs, context.readability_tokens)
+            _share_in(line, context.readability_pairs, context.readability_tokens)
             if context.readability_pairs else 0.5,
-            _share_in(tokens, context.link_pairs, context.link_tokens) if tokens else 0.0,
+            _share_in(line, context.link_pairs, context.link_tokens) if tokens else 0.0,
             float(bool(_SENTENCE_END.search(stripped[-8:]))),
             float(stripped.endswith((":", "："))),
             max(0, visible - alnum) / visible,
-            sum(map(str.isdigit, line)) / visible,
-            sum(map(str.isupper, line)) / letters if letters else 0.0,
+            digits / visible,
+            capitals / letters if letters else 0.0,
             float(bool(_ADDRESS.search(line))),
             len(line) / total,
         ])

@@ -39,6 +39,7 @@ from readability.readability import Unparseable
 from trafilatura import bare_extraction
 
 from crawler.extraction.blocks import keep_article_blocks, page_context
+from crawler.extraction.words import forget, word_pairs, words
 
 # When this share of trafilatura's word pairs is inside readability's block,
 # the two found the same article and readability can trim trafilatura's ends.
@@ -70,20 +71,12 @@ LUMPED = 3
 PARAGRAPH_CHARS = 80
 PROSE_WORDS = 25
 
-# CJK scripts have no spaces: each character is a token, as in the scorer.
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)]*\s+|(?<=[。！？])[”’」』）)]*")
 _NEVER_ARTICLE = ("script", "style", "noscript", "template", "link", "svg", "iframe", "nav",
                   "aside", "footer", "form", "button", "select")
 _BLOCKS = "//p|//li|//h1|//h2|//h3|//h4|//h5|//h6|//blockquote|//pre|//td|//th|//dd|//dt"
-
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.casefold())
-
-
-def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
-    return set(zip(tokens, tokens[1:], strict=False))
+# A block holding one of these is read through it.
+_HOLDING_BLOCKS = ("p", "li", "blockquote", "pre", "td")
 
 
 def _trafilatura(tree: lxml_html.HtmlElement, url: str | None, *, fast: bool,
@@ -143,9 +136,11 @@ def _readability(tree: lxml_html.HtmlElement) -> list[str]:
         # meta-refresh stub, a page of nothing but <head>.)
         return []
     # Innermost blocks only, so a <li> holding a <p> is not read twice.
+    # (Walking the descendants stops at the first; an XPath per block
+    # compiled and ran once for each of hundreds of blocks.)
     lines = []
     for node in block.xpath(_BLOCKS):
-        if node.xpath(".//p|.//li|.//blockquote|.//pre|.//td"):
+        if next(node.iterdescendants(*_HOLDING_BLOCKS), None) is not None:
             continue
         line = " ".join(node.text_content().split())
         if line:
@@ -172,7 +167,7 @@ def _sentences(line: str) -> list[tuple[int, int]]:
 def _anchors_article(sentence: str, line: str, reference_tokens: set[str],
                      reference_pairs: set) -> bool:
     """Whether trimming stops at ``sentence`` (of ``line``): it is article text."""
-    tokens = _tokens(sentence)
+    tokens = words(sentence)
     if not tokens:
         return False
     if len(tokens) == 1:
@@ -181,14 +176,14 @@ def _anchors_article(sentence: str, line: str, reference_tokens: set[str],
         len(tokens) >= PROSE_WORDS and sentence.rstrip().endswith((".", "!", "?", "。"))
     ):
         return True
-    pairs = _pairs(tokens)
+    pairs = word_pairs(sentence)
     return len(pairs & reference_pairs) >= SENTENCE_SUPPORT * len(pairs)
 
 
 def _trim_ends(lines: list[str], reference: list[str]) -> list[str]:
     """Drop sentences at the start and the end that ``reference`` lacks."""
-    ref_tokens = _tokens(" ".join(reference))
-    ref_set, ref_pairs = set(ref_tokens), _pairs(ref_tokens)
+    ref_text = " ".join(reference)
+    ref_set, ref_pairs = set(words(ref_text)), word_pairs(ref_text)
     # (line index, start, end) of every sentence, so paragraphs survive.
     units = [(i, a, b) for i, line in enumerate(lines) for a, b in _sentences(line)]
 
@@ -211,9 +206,9 @@ def _trim_ends(lines: list[str], reference: list[str]) -> list[str]:
     kept[0] = kept[0][cut_start:].strip()
     kept[-1] = kept[-1][:cut_end].strip()
     # A word left over from a cut line ("Pact" of a headline) is no paragraph.
-    if cut_start > 0 and len(_tokens(kept[0])) < 2:
+    if cut_start > 0 and len(words(kept[0])) < 2:
         kept = kept[1:]
-    if cut_end < len(lines[last_line]) and kept and len(_tokens(kept[-1])) < 2:
+    if cut_end < len(lines[last_line]) and kept and len(words(kept[-1])) < 2:
         kept = kept[:-1]
     return [line for line in kept if line]
 
@@ -224,10 +219,10 @@ def _mend_drop_caps(lines: list[str], reference: list[str]) -> list[str]:
     reference_keys: list[str] | None = None
     mended = []
     for line in lines:
-        key = "".join(_tokens(line))
+        key = "".join(words(line))
         if 0 < len(key) <= 12:
             if reference_keys is None:
-                reference_keys = ["".join(_tokens(r)) for r in reference]
+                reference_keys = ["".join(words(r)) for r in reference]
             whole = [r for r, k in zip(reference, reference_keys, strict=True)
                      if k.startswith(key) and len(r) > 3 * len(line)]
             if len(whole) == 1:
@@ -241,7 +236,7 @@ def _looks_broken(lines: list[str]) -> bool:
     their own ("Mr", "Ev": a paragraph split at inline markup) and the same
     text printed twice."""
     fragments = sum(1 for line in lines if 0 < len(line) <= 3 and line.isalpha())
-    keys = ["".join(_tokens(line)) for line in lines if len(line) >= 30]
+    keys = ["".join(words(line)) for line in lines if len(line) >= 30]
     repeated = len(keys) - len(set(keys)) + sum(
         1 for a in keys for b in keys if a != b and len(a) >= 30 and b.startswith(a))
     return fragments >= 2 or (fragments >= 1 and repeated >= 2)
@@ -258,12 +253,12 @@ def _fill_gaps(lines: list[str], reference: list[str]) -> list[str]:
     # Each word pair points at the first line that has it.
     owner: dict[tuple[str, str], int] = {}
     for i, line in enumerate(lines):
-        for pair in _pairs(_tokens(line)):
+        for pair in word_pairs(line):
             owner.setdefault(pair, i)
 
     def place(paragraph: str) -> tuple[int | None, bool]:
         """The line holding ``paragraph``, and whether it is missing."""
-        pairs = _pairs(_tokens(paragraph))
+        pairs = word_pairs(paragraph)
         found = [owner[p] for p in pairs if p in owner]
         if not pairs:
             return None, False
@@ -279,7 +274,7 @@ def _fill_gaps(lines: list[str], reference: list[str]) -> list[str]:
         return lines
     inserts: dict[int, list[str]] = {}
     for i in range(known[0] + 1, known[-1]):
-        if places[i][1] and len(_tokens(reference[i])) >= PROSE_WORDS:
+        if places[i][1] and len(words(reference[i])) >= PROSE_WORDS:
             before = max(homes[j] for j in known if j < i)
             inserts.setdefault(before, []).append(reference[i])
     if not inserts:
@@ -306,11 +301,11 @@ def _unless_teaser(traf: list[str], read_length: int, read_pairs: set,
     traf_length = sum(len(line) for line in traf)
     if read_length < LONGER_TO_RETRY * traf_length:
         return traf
-    traf_pairs = _pairs(_tokens(" ".join(traf)))
+    traf_pairs = word_pairs(" ".join(traf))
     if traf_pairs and len(traf_pairs & read_pairs) >= AGREEMENT_TO_REPLACE * len(traf_pairs):
         return traf
     full = _trafilatura(tree, url, fast=False)
-    full_pairs = _pairs(_tokens(" ".join(full)))
+    full_pairs = word_pairs(" ".join(full))
     if (sum(len(line) for line in full) < LONGER_TO_RETRY * traf_length or not full_pairs
             or len(full_pairs & read_pairs) < AGREEMENT_TO_REPLACE * len(full_pairs)):
         return traf
@@ -321,15 +316,18 @@ def main_text(tree: lxml_html.HtmlElement, url: str | None,
               link_texts: list[str] | None = None) -> list[str]:
     """The article's paragraphs; ``link_texts``: the texts of the page's links
     (read from ``tree`` when not given)."""
-    traf = _trafilatura(tree, url, fast=True)
-    read = _readability(tree)
-    read_tokens = _tokens(" ".join(read))
-    lines = _agreed_text(traf, read, read_tokens, tree, url)
-    lines = unless_short(lines, lambda: _page_chars(tree),
-                         lambda: _trafilatura(tree, url, fast=False, favor_recall=False))
-    if link_texts is None:
-        link_texts = [a.text_content() for a in tree.iter("a") if a.get("href")]
-    return keep_article_blocks(lines, page_context(read_tokens, link_texts))
+    try:
+        traf = _trafilatura(tree, url, fast=True)
+        read = _readability(tree)
+        read_text = " ".join(read)
+        lines = _agreed_text(traf, read, read_text, tree, url)
+        lines = unless_short(lines, lambda: _page_chars(tree),
+                             lambda: _trafilatura(tree, url, fast=False, favor_recall=False))
+        if link_texts is None:
+            link_texts = [a.text_content() for a in tree.iter("a") if a.get("href")]
+        return keep_article_blocks(lines, page_context(read_text, link_texts))
+    finally:
+        forget()  # the words cached while this page was read
 
 
 def _page_chars(tree: lxml_html.HtmlElement) -> int:
@@ -356,14 +354,14 @@ def unless_short(lines: list[str], page_chars: Callable[[], int],
     if not lines or length >= SHORT_RESULT or length >= SHORT_SHARE * page_chars():
         return lines
     longer = other()
-    pairs = _pairs(_tokens(" ".join(lines)))
+    pairs = word_pairs(" ".join(lines))
     if (sum(len(line) for line in longer) < LONGER_TO_RETRY * length or not pairs
-            or len(pairs & _pairs(_tokens(" ".join(longer)))) < AGREEMENT_TO_TRIM * len(pairs)):
+            or len(pairs & word_pairs(" ".join(longer))) < AGREEMENT_TO_TRIM * len(pairs)):
         return lines
     return longer
 
 
-def _agreed_text(traf: list[str], read: list[str], read_tokens: list[str],
+def _agreed_text(traf: list[str], read: list[str], read_text: str,
                  tree: lxml_html.HtmlElement, url: str | None) -> list[str]:
     if not traf:
         # fast mode skips trafilatura's own fallbacks; try them before
@@ -371,9 +369,9 @@ def _agreed_text(traf: list[str], read: list[str], read_tokens: list[str],
         return read or _trafilatura(tree, url, fast=False)
     if not read:
         return traf
-    read_pairs = _pairs(read_tokens)
+    read_pairs = word_pairs(read_text)
     traf = _unless_teaser(traf, sum(len(line) for line in read), read_pairs, tree, url)
-    traf_pairs = _pairs(_tokens(" ".join(traf)))
+    traf_pairs = word_pairs(" ".join(traf))
     if not traf_pairs:
         return traf
     agreement = len(traf_pairs & read_pairs) / len(traf_pairs)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Interface strings seen inside article containers, in the languages we
 # crawl. The English and Russian ones come from the seed page
@@ -79,10 +80,11 @@ _DATE_TOKEN = re.compile(r"\d+|[^\W\d_]+")
 
 
 def is_date_line(norm: str) -> bool:
+    if len(norm) > 60:
+        return False
     tokens = _DATE_TOKEN.findall(norm)
     return (
-        len(norm) <= 60
-        and any(t.isdigit() for t in tokens)
+        any(t.isdigit() for t in tokens)
         and all(t.isdigit() or t in _DATE_WORDS for t in tokens)
         and not re.fullmatch(r"\d{1,4}", norm)  # counters are handled above
     )
@@ -130,6 +132,9 @@ def _drop_closing_block(lines: list[str]) -> list[str]:
     return lines
 
 
+# Cached: each line's key is asked for by the teaser, headline and repeat
+# checks in turn (a line's key never changes).
+@lru_cache(maxsize=2048)
 def _content_key(line: str) -> str:
     # Letters and digits only: the summary and the first paragraph often
     # differ in quotes, dashes or a trailing ellipsis.
@@ -161,17 +166,24 @@ def drop_repeats(paragraphs: list[str]) -> list[str]:
 _LINK_LEAD_IN_CHARS = 30
 
 
-def is_link_teaser(line: str, link_keys: frozenset[str] | set[str]) -> bool:
+def is_link_teaser(line: str, link_keys: frozenset[str] | set[str],
+                   longest: int | None = None) -> bool:
     """A paragraph that is a link to another page, perhaps after a short lead-in.
 
     Related-story teasers sit inside article containers on most news sites;
-    an article's own sentences are not links from end to end.
+    an article's own sentences are not links from end to end. ``longest``:
+    the length of the longest of ``link_keys``, when the caller knows it.
     """
     key = _content_key(line)
     if len(key) < 12:
         return False
-    # The link is the whole paragraph, or all of it after a short lead-in.
-    return any(key[cut:] in link_keys for cut in range(min(_LINK_LEAD_IN_CHARS, len(key) - 12) + 1))
+    if longest is None:
+        longest = max(map(len, link_keys), default=0)
+    # The link is the whole paragraph, or all of it after a short lead-in;
+    # a rest longer than the longest link is none (most article paragraphs).
+    first = max(0, len(key) - longest)
+    return any(key[cut:] in link_keys
+               for cut in range(first, min(_LINK_LEAD_IN_CHARS, len(key) - 12) + 1))
 
 
 def link_key(text: str) -> str:
@@ -183,7 +195,8 @@ def clean_paragraphs(paragraphs: list[str], title: str | None = None,
     """Strip chrome lines, link teasers, a repeated headline and repeated paragraphs."""
     title_key = _content_key(title) if title else None
     lines = [" ".join(p.split()) for p in paragraphs]
-    lines = [p for p in lines if not is_chrome(p) and not is_link_teaser(p, link_keys)]
+    longest = max(map(len, link_keys), default=0)
+    lines = [p for p in lines if not is_chrome(p) and not is_link_teaser(p, link_keys, longest)]
     if title_key:
         lines = [p for p in lines if _content_key(p) != title_key]
     return drop_repeats(_drop_closing_block(lines))

@@ -45,6 +45,11 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 # trafilatura copies them into new elements: the whole extraction failed.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
 _VERTICAL_SPACE = re.compile("[\x0b\x0c]")
+# Every character that ``looks_binary``, ``_CONTROL`` or ``_VERTICAL_SPACE``
+# acts on. Each of those is a pass over the whole page (2 ms together on a
+# 100 kB page); nearly no page holds any of these characters, which one
+# pass of this finds out.
+_ACTED_ON = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f\ufffd]")
 # lxml refuses text that opens with an XML declaration naming an encoding
 # (the text is decoded already): the declaration goes, the page stays.
 _XML_DECLARATION = re.compile(r"\A[\s\ufeff]*<\?xml\b[^>]*>")
@@ -158,6 +163,38 @@ def _title(tree: lxml_html.HtmlElement, extracted: str | None, site_name: str | 
                         [site_name] if site_name else [])
 
 
+# trafilatura's byline reader (``extract_author``) copies the whole tree and
+# runs XPath searches whose regular expressions call back into Python for
+# every element: 6 to 8 ms a page, as much as readability on some. Every
+# element its searches (trafilatura 2.3's AUTHOR_XPATHS) can match is an
+# <author> or <rel> element or holds one of these words in one of these
+# attributes; on a page with none (a third of the pages without a declared
+# author) it finds nothing and is not called. tests/test_extract_speed.py
+# checks that each of its selectors passes this guard.
+_BYLINE_ATTRIBUTES = [lxml.etree.XPath(f"//@{name}", smart_strings=False) for name in
+                      ("class", "id", "rel", "itemprop", "data-testid", "data-component")]
+_BYLINE_WORDS = re.compile("uthor|yline|byl|BBL|username|screenname|writer|journalist-name"
+                           "|channel-name|submitted-by|posted-by|zuozhe|bianji|xiaobian")
+_BYLINE_ELEMENTS = lxml.etree.XPath("//author|//rel")
+# Likewise trafilatura's category reader (``extract_catstags``) keeps only
+# links to a /category/ page, then falls back on these meta tags.
+_CATEGORY_MARKUP = lxml.etree.XPath('//a[contains(@href, "/categor")]'
+                                    '|//meta[@property="article:section" or contains(@name, "subject")]')
+
+
+def page_byline(tree: lxml_html.HtmlElement) -> str | None:
+    """trafilatura's ``extract_author``: the byline printed in the page."""
+    if _BYLINE_ELEMENTS(tree) or any(_BYLINE_WORDS.search("\n".join(values(tree)))
+                                     for values in _BYLINE_ATTRIBUTES):
+        return extract_author(tree)
+    return None
+
+
+def page_categories(tree: lxml_html.HtmlElement) -> list[str]:
+    """trafilatura's ``extract_catstags`` for categories."""
+    return extract_catstags("category", tree) if _CATEGORY_MARKUP(tree) else []
+
+
 @dataclass
 class PageMeta:
     title: str | None
@@ -187,10 +224,10 @@ def page_metadata(tree: lxml_html.HtmlElement) -> PageMeta:
     except Exception:  # noqa: BLE001 - trafilatura's own guard: its JSON-LD reader has bugs
         pass
     site_name = (meta.sitename or extract_sitename(tree) or "").lstrip("@") or None
-    categories = meta.categories or extract_catstags("category", tree)
+    categories = meta.categories or page_categories(tree)
     return PageMeta(
         title=meta.title or extract_title(tree),
-        author=meta.author or extract_author(tree),
+        author=meta.author or page_byline(tree),
         site_name=site_name,
         section=categories[0] if categories else None,
         author_declared=bool(meta.author),
@@ -206,10 +243,13 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     decoded = decode_html(body, content_type)
     if len(decoded.text) > MAX_HTML_CHARS:
         return Rejected("too_large", f"{len(decoded.text):,} characters of HTML")
-    if looks_binary(decoded.text):
-        # An image, an archive or a document served as text/html.
-        return Rejected("not_html", "binary content, not text")
-    text = _XML_DECLARATION.sub("", _VERTICAL_SPACE.sub(" ", _CONTROL.sub("", decoded.text)))
+    text = decoded.text
+    if _ACTED_ON.search(text):
+        if looks_binary(text):
+            # An image, an archive or a document served as text/html.
+            return Rejected("not_html", "binary content, not text")
+        text = _VERTICAL_SPACE.sub(" ", _CONTROL.sub("", text))
+    text = _XML_DECLARATION.sub("", text)
     try:
         tree = lxml_html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -231,7 +271,7 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
         markup_date=markup_date,
         page_date=_date_finder(tree, url),
         author=meta.author,
-        byline=(lambda: extract_author(tree)) if meta.author_declared else None,
+        byline=(lambda: page_byline(tree)) if meta.author_declared else None,
         declared_language=declared,
         canonical_url=canonical,
         section=meta.section,

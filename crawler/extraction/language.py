@@ -33,11 +33,14 @@ _LETTER = re.compile(r"[^\W\d_]")
 _KANA = re.compile("[\u3040-\u30ff]")
 _HANGUL = re.compile("[\uac00-\ud7af]")
 _HAN = re.compile("[\u3400-\u9fff]")
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def _by_script(sample: str) -> str | None:
     """Chinese, Japanese and Korean are told apart by their scripts alone,
     which py3langid is often unsure about on short pages."""
+    if not _CJK.search(sample):
+        return None  # none of the three scripts: no need to count letters
     letters = len(_LETTER.findall(sample))
     if not letters:
         return None
