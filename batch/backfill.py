@@ -56,7 +56,6 @@ from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from storage.archive import sync_sources
 from storage.engine import open_archive
-from storage.minhash import text_signature
 from storage.warc_uris import local_path, to_uri, warc_size
 
 # A part of about a minute of one worker's extraction (25 pages/s of
@@ -85,9 +84,6 @@ class PartResult:
     statements: list[Statement]
     # Every source a page of the part was matched to (rows to write).
     sources: dict[str, Source | SiteSource]
-    # MinHash signature of each statement's text as extracted, made here
-    # so the signatures' cost is spread with the extraction's.
-    signatures: list[bytes | None]
     records: int = 0
     pages: int = 0
     skipped: int = 0
@@ -142,7 +138,7 @@ def read_part(part: Part, registry: Mapping[str, Source], source: str | None,
     """Extract, enrich and sign the article pages of one part (a Dask
     task, or a plain call: the same function either way)."""
     resolve = SourceResolver(registry, source)
-    result = PartResult([], {}, [], bytes=part.size)
+    result = PartResult([], {}, bytes=part.size)
     start = record_start(part.location, part.start) if part.start else 0
     if start is None or (part.end is not None and start >= part.end):
         return result
@@ -170,12 +166,14 @@ def read_part(part: Part, registry: Mapping[str, Source], source: str | None,
             content_type=item.content_type, body=item.body, fetched_at=item.date,
             etag=item.etag, last_modified=item.last_modified,
             warc_file=part.location, warc_offset=item.offset)
-        extracted = _extract((page, owner))
+        # (No learned chrome: parts run ahead of the writer; the archive
+        # enriches again what it stores shortened.)
+        extracted = _extract((page, owner, frozenset()))
         if isinstance(extracted, Rejected):
             result.rejected[extracted.reason] += 1
             continue
+        # Enriched and signed (MinHash) here too, beside the extraction.
         result.statements.append(extracted)
-        result.signatures.append(text_signature(extracted.body))
     return result
 
 
@@ -194,9 +192,6 @@ class _Writer:
         self.engine = open_archive(archive_url)
         self.summary = summary
         self.batch: list[Statement] = []
-        # The MinHash signatures the tasks computed beside the extraction,
-        # one a statement: the writer does not compute them again.
-        self.signatures: list[bytes | None] = []
         self.unsynced: dict[str, Source | SiteSource] = {}
         self.synced: set[str] = set()
 
@@ -204,9 +199,8 @@ class _Writer:
         for key, owner in result.sources.items():
             if key not in self.synced:
                 self.unsynced.setdefault(key, owner)
-        for statement, signature in zip(result.statements, result.signatures, strict=True):
+        for statement in result.statements:
             self.batch.append(statement)
-            self.signatures.append(signature)
             if len(self.batch) >= BATCH:
                 self.flush()
 
@@ -217,13 +211,12 @@ class _Writer:
             with Session(self.engine) as session, session.begin():
                 if self.unsynced:
                     sync_sources(session, list(self.unsynced.values()), datetime.now(UTC))
-                return archive_batch(session, self.batch, signatures=self.signatures)
+                return archive_batch(session, self.batch)
 
         self.summary.outcomes.update(retried(transaction))
         self.synced |= set(self.unsynced)
         self.unsynced.clear()
         self.batch = []
-        self.signatures = []
 
 
 def _count(summary: BackfillSummary, result: PartResult) -> None:

@@ -43,7 +43,7 @@ from batch.warcfiles import (
     iter_responses,
 )
 from crawler.extraction.draft import Rejected
-from crawler.ingest.archiving import archive_batch, retried
+from crawler.ingest.archiving import archive_batch, known_chrome, retried
 from crawler.ingest.processing import load_rules, process_and_enrich
 from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage, Statement
@@ -113,11 +113,14 @@ def is_page(response: WarcResponse) -> bool:
     return not kind or kind in _PAGE_TYPES
 
 
-def _extract(job: tuple[FetchedPage, Source | SiteSource | None]) -> Statement | Rejected:
-    page, source = job
+Job = tuple[FetchedPage, Source | SiteSource | None, frozenset[str]]
+
+
+def _extract(job: Job) -> Statement | Rejected:
+    page, source, chrome = job
     try:
         # A made-up site row has no registry rules: extracted without them.
-        return process_and_enrich(page, source)
+        return process_and_enrich(page, source, chrome)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the import
         return Rejected("error", repr(exc))
 
@@ -158,7 +161,8 @@ def _too_costly(job: tuple[FetchedPage, object], error: Exception) -> Rejected:
 
 
 def _jobs(paths: Iterable[Path | str], resolve: SourceResolver, summary: ImportSummary,
-          max_size: int) -> Iterator[tuple[FetchedPage, Source | SiteSource]]:
+          max_size: int, chrome: Mapping[str, frozenset[str]]) -> Iterator[Job]:
+    """Each article page, with its source and the chrome learned of it so far."""
     before = 0
     for path in paths:
         summary.files += 1
@@ -189,7 +193,7 @@ def _jobs(paths: Iterable[Path | str], resolve: SourceResolver, summary: ImportS
                 content_type=item.content_type, body=item.body, fetched_at=item.date,
                 etag=item.etag, last_modified=item.last_modified,
                 warc_file=warc_file, warc_offset=item.offset,
-            ), source
+            ), source, chrome.get(source.key, frozenset())
         before += warc_size(path)
         summary.bytes_done = before
 
@@ -219,15 +223,21 @@ def import_warcs(paths: list[Path | str], archive_url: str, registry: Mapping[st
     resolve = SourceResolver(registry, source)
     started = time.perf_counter()
     batch: list[Statement] = []
+    # Each source's learned chrome, as of the last batch written: handed to
+    # the workers with its pages (``process_and_enrich``).
+    chrome: dict[str, frozenset[str]] = {}
 
     def write(statements: list[Statement], sources: list[Source | SiteSource]) -> None:
-        def transaction() -> Counter[str]:
+        def transaction() -> tuple[Counter[str], dict[str, frozenset[str]]]:
             with Session(engine) as session, session.begin():
                 if sources:
                     sync_sources(session, sources, datetime.now(UTC))
-                return archive_batch(session, statements)
+                outcomes = archive_batch(session, statements)
+                return outcomes, known_chrome(session, {s.source for s in statements})
 
-        summary.outcomes.update(retried(transaction))
+        outcomes, learned = retried(transaction)
+        summary.outcomes.update(outcomes)
+        chrome.update(learned)
         if progress:
             progress(summary)
 
@@ -256,7 +266,7 @@ def import_warcs(paths: list[Path | str], archive_url: str, registry: Mapping[st
     load_rules()
     with BoundedPool(summary.workers, bounds or DEFAULT_BOUNDS) as pool, \
             ThreadPoolExecutor(1) as writer:
-        jobs = _jobs(paths, resolve, summary, max_size)
+        jobs = _jobs(paths, resolve, summary, max_size, chrome)
         for result in bounded_map(pool, _extract, jobs, window=16 * summary.workers,
                                   costly=_too_costly):
             if isinstance(result, Rejected):

@@ -97,12 +97,17 @@ class Statement:
     warc_offset: int | None = None
     extractor: str | None = None
     extractor_hash: str | None = None
-    # Type, speakers, quotes, countries... (crawler.enrich.Enrichment):
-    # made by the archive for the statements it did not have, from the
-    # text as stored and what the worker read of the page's HTML
-    # (crawler.enrich.PageMarkup); or made beforehand, and then stored as is.
+    # Type, speakers, quotes, countries... (crawler.enrich.Enrichment) and
+    # the MinHash signature (storage.minhash) of the text as stored, made
+    # by the worker (crawler.ingest.processing.process_and_enrich) of
+    # ``clean_body`` when it is set (``body`` without the source's chrome
+    # the worker knew of), else of ``body``. The archive uses them when it
+    # stores that very text, and makes its own otherwise; it enriches from
+    # what the worker read of the page's HTML (crawler.enrich.PageMarkup).
     enrichment: Any = field(default=None, repr=False)
     markup: Any = field(default=None, repr=False)
+    clean_body: str | None = field(default=None, repr=False)
+    signature: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -390,8 +390,8 @@ def _update_rows(session: Session, plan: _Plan) -> None:
             for r in seen])
 
 
-def load_sources(session: Session, keys: Iterable[str]) -> None:
-    """Load the sources' rows into the session in one query, for the
-    lookups that ask for them one by one."""
+def load_sources(session: Session, keys: Iterable[str]) -> list[SourceRow]:
+    """The sources' rows, in one query."""
     if names := sorted(set(keys)):
-        session.scalars(select(SourceRow).where(SourceRow.key.in_(names))).all()
+        return list(session.scalars(select(SourceRow).where(SourceRow.key.in_(names))))
+    return []

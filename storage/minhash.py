@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 import unicodedata
-from collections.abc import Sequence
 from functools import cache
-from types import EllipsisType
 
 import numpy as np
 from datasketch import MinHash
@@ -136,51 +133,3 @@ def band_buckets(signature: bytes) -> list[tuple[int, str]]:
                                digest_size=16).hexdigest())
         for band in range(BANDS)
     ]
-
-
-class Signer:
-    """The signatures of a batch's bodies (None: nothing to make), made in a
-    thread while the batch's rows are written. Hashing shingles is Python
-    work; writing rows is mostly waiting, on PostgreSQL's answer or in
-    SQLite's C code, which lets other threads run: the two overlap.
-
-    A context manager: leaving it waits for the thread."""
-
-    def __init__(self, bodies: Sequence[str | None]) -> None:
-        self._bodies = bodies
-        self._made: list[bytes | None | EllipsisType] = [...] * len(bodies)
-        self._skipped: set[int] = set()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="demarche-signer", daemon=True)
-
-    def __enter__(self) -> Signer:
-        if any(body is not None for body in self._bodies):
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._skipped.update(range(len(self._bodies)))  # an error: no more work
-        self._wait()
-
-    def _run(self) -> None:
-        try:
-            for n, body in enumerate(self._bodies):
-                if body is not None and n not in self._skipped:
-                    self._made[n] = text_signature(body)
-        except BaseException as exc:  # raised in the caller's thread
-            self._error = exc
-
-    def _wait(self) -> None:
-        if self._thread.ident is not None:  # started
-            self._thread.join()
-
-    def skip(self, n: int) -> None:
-        """Body ``n`` needs no signature after all (if not made yet)."""
-        self._skipped.add(n)
-
-    def signatures(self) -> list[bytes | None | EllipsisType]:
-        """Each body's signature; ``...`` for a body skipped or None."""
-        self._wait()
-        if self._error is not None:
-            raise self._error
-        return self._made

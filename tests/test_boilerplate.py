@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -122,3 +123,83 @@ def test_an_enrichment_made_before_learned_chrome_went_is_made_again(archive_url
         assert "Share this story" not in article.body
         quotes = s.scalars(select(Quote.text).where(Quote.article_id == article.id)).all()
         assert not any("Share this story" in q for q in quotes)
+
+
+def test_a_worker_told_the_learned_chrome_enriches_and_signs_the_text_stored(
+        archive_url: str, monkeypatch):
+    """Handed the source's learned lines (as the crawl and the import hand
+    them), a worker enriches and signs the text without them; the archive
+    stores that text and keeps the worker's enrichment and signature
+    instead of making its own."""
+    import crawler.ingest.archiving as archiving
+    from crawler.ingest.archiving import known_chrome
+    from crawler.ingest.processing import prepare_statement
+    from storage.models import Quote
+
+    chrome = "“Share this story with a friend today,” said Anna Lindqvist of the newsletter team."
+    engine = open_archive(archive_url)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, load_sources().values(), T0)
+    for n in (1, 2, 3):
+        with Session(engine) as s, s.begin():
+            archive_batch(s, [statement(n, chrome)])
+    with Session(engine) as s:
+        learned = known_chrome(s, ["sputnik_russia"])
+    assert learned == {"sputnik_russia": frozenset({line_key(chrome)})}
+
+    late = prepare_statement(statement(5, chrome), None, learned["sputnik_russia"])
+    assert chrome in late.body  # as extracted: the archive counts its lines
+    assert late.clean_body is not None and chrome not in late.clean_body
+    assert not any("Share this story" in q.text for q in late.enrichment.quotes)
+    assert late.signature == text_signature(late.clean_body)
+
+    made_here = []
+    monkeypatch.setattr(archiving, "_enrichment",
+                        lambda *args: made_here.append(args) or pytest.fail("enriched again"))
+    with Session(engine) as s, s.begin():
+        assert archive_batch(s, [late])["new"] == 1
+    assert made_here == []
+    with Session(engine) as s:
+        article = s.scalars(select(Article).where(Article.url == late.url)).one()
+        assert article.body == late.clean_body
+        assert article.enricher_hash == enricher_hash()
+        signature = s.scalar(select(ArticleMinhash.signature)
+                             .where(ArticleMinhash.article_id == article.id))
+        assert signature == late.signature
+        quotes = s.scalars(select(Quote.text).where(Quote.article_id == article.id)).all()
+        assert sorted(quotes) == sorted(q.text for q in late.enrichment.quotes)
+
+
+def test_the_crawl_hands_its_workers_the_chrome_its_archive_learned(archive_url: str):
+    """The archive pipeline tells the extraction pipeline the source's
+    learned lines when the spider opens and after each batch it writes
+    (``crawler.signals.chrome_learned``): the lines its workers take out."""
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines.archive import ArchivePipeline
+    from crawler.pipelines.extract import ExtractionPipeline
+
+    engine = open_archive(archive_url)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, load_sources().values(), T0)
+    for n in (1, 2):
+        with Session(engine) as s, s.begin():
+            archive_batch(s, [statement(n, PROMPT)])
+    crawler = get_crawler(settings_dict={"DEMARCHE_ARCHIVE_URL": archive_url,
+                                         "DEMARCHE_BATCH_SIZE": 1})
+    crawler._apply_settings()
+    crawler.spider = SimpleNamespace(source=SimpleNamespace(key="sputnik_russia"))
+    extraction = ExtractionPipeline.from_crawler(crawler)
+    archive = ArchivePipeline.from_crawler(crawler)
+    archive.open_spider()
+    assert extraction.chrome == {}  # seen on two articles: not chrome yet
+    archive.process_item(statement(3, PROMPT))  # the third: learned, written at once
+    assert extraction.chrome == {"sputnik_russia": frozenset({line_key(PROMPT)})}
+    archive.close_spider()
+    reopened = ArchivePipeline.from_crawler(crawler)
+    extraction.chrome.clear()
+    reopened.open_spider()
+    assert extraction.chrome == {"sputnik_russia": frozenset({line_key(PROMPT)})}
+    reopened.close_spider()

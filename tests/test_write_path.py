@@ -35,7 +35,7 @@ from storage.clusters import index_article, lock_index
 from storage.engine import open_archive
 from storage.fetch_state import record_fetch
 from storage.minhash import similarity, text_signature
-from storage.models import Article, ArticleUrl, Base, Cluster
+from storage.models import Article, ArticleUrl, Base, Cluster, SourceRow
 from storage.statements import store_enrichment
 from tests.conftest import scratch_postgres
 from tests.test_versions import a_source
@@ -143,7 +143,8 @@ def per_article_batch(session: Session, entries, *, remember_fetches: bool = Tru
                     counts["clustered"] += 1
             if (outcome is not Outcome.UNCHANGED
                     or session.get(Article, article_id).enricher_hash != enricher_hash()):
-                store_enrichment(session, article_id, _enrichment(session, s, fields["body"]),
+                store_enrichment(session, article_id,
+                                 _enrichment(s, fields["body"], session.get(SourceRow, source)),
                                  enricher_hash(), new=outcome is Outcome.NEW)
                 written[article_id] = s
             remember(session, s.fetch)
@@ -162,7 +163,8 @@ def per_article_batch(session: Session, entries, *, remember_fetches: bool = Tru
             index_article(session, article_id, article.body, by_source[source][-1].fetched_at)
             if article_id in written:
                 store_enrichment(session, article_id,
-                                 _enrichment(session, written[article_id], article.body),
+                                 _enrichment(written[article_id], article.body,
+                                             session.get(SourceRow, source)),
                                  enricher_hash())
                 article.enricher_hash = enricher_hash()
     return counts

@@ -27,13 +27,16 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from types import EllipsisType
+from functools import partial
+from types import EllipsisType, SimpleNamespace
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from crawler.extraction import boilerplate
+from crawler.ingest.overlap import Overlapped
 from crawler.ingest.processing import enrich_statement, enricher_hash
 from crawler.items import Fetch, Gone, Statement
 from storage.archive import Outcome, mark_removed, mark_seen
@@ -41,9 +44,9 @@ from storage.boilerplate import article_counts, line_counts, record_line_counts,
 from storage.bulk import Incoming, load_sources, store_articles
 from storage.bulk_index import index_articles
 from storage.fetch_state import record_fetch, record_fetches
-from storage.minhash import Signer
-from storage.models import Article, SourceRow
-from storage.statements import store_enrichment, store_enrichments
+from storage.minhash import text_signature
+from storage.models import Article
+from storage.statements import store_enrichments
 
 
 def learned_lines(session: Session, sources: Collection[str]) -> dict[str, dict[str, str]]:
@@ -64,11 +67,23 @@ def learned_lines(session: Session, sources: Collection[str]) -> dict[str, dict[
     return learned
 
 
-def _enrichment(session: Session, statement: Statement, body: str):  # type: ignore[no-untyped-def]
+def known_chrome(session: Session, sources: Collection[str]) -> dict[str, frozenset[str]]:
+    """The learned lines' keys of each source with any: what the workers
+    take out of their texts before enriching them
+    (``processing.process_and_enrich``)."""
+    return {source: frozenset(lines) for source, lines in learned_lines(session, sources).items()}
+
+
+def made_of(statement: Statement) -> str:
+    """The text the statement's own enrichment and signature were made of."""
+    return statement.body if statement.clean_body is None else statement.clean_body
+
+
+def _enrichment(statement: Statement, body: str, source: object):  # type: ignore[no-untyped-def]
     """The enrichment of ``statement`` with ``body``, the text as stored,
-    for its source's kind and country as the archive has them."""
+    for its source's kind and country as the archive has them (``source``)."""
     return enrich_statement(dataclasses.replace(statement, body=body, enrichment=None),
-                            session.get(SourceRow, statement.source)).enrichment
+                            source).enrichment
 
 
 def remember(session: Session, fetch: Fetch) -> None:
@@ -88,7 +103,6 @@ def archive_batch(
     entries: Sequence[Statement | Fetch | Gone],
     *,
     remember_fetches: bool = True,
-    signatures: Sequence[bytes | None] | None = None,
 ) -> Counter[str]:
     """Archive the statements, mark gone articles removed and record the
     fetches; return counts of outcomes (a 304 for an archived article counts
@@ -97,11 +111,9 @@ def archive_batch(
     ``remember_fetches=False`` (a replayed run) records no fetch and no
     takedown: a recording says nothing about what the site serves now.
 
-    ``signatures``: the MinHash signature of each statement's body as
-    extracted (``storage.minhash.text_signature``), in the order of the
-    statements among ``entries``, when the caller made them already (a
-    backfill task does, beside the extraction); used for each text stored
-    as extracted, with no learned line taken out.
+    A statement's own enrichment and MinHash signature (made by its worker,
+    ``processing.process_and_enrich``) are used when the text they were
+    made of is the text stored; else they are made here.
 
     The statements are written together (``storage/bulk.py``), with the
     outcomes and rows that writing them one after the other would give;
@@ -110,10 +122,6 @@ def archive_batch(
     """
     counts: Counter[str] = Counter()
     by_source: dict[str, list[Statement]] = defaultdict(list)
-    signed: dict[int, bytes | None] = {}
-    if signatures is not None:
-        statements = [e for e in entries if isinstance(e, Statement)]
-        signed = {id(s): sig for s, sig in zip(statements, signatures, strict=True)}
     for entry in entries:
         if isinstance(entry, Statement):
             by_source[entry.source].append(entry)
@@ -132,30 +140,47 @@ def archive_batch(
     if not by_source:
         return counts
     learned = learned_lines(session, by_source)
-    load_sources(session, by_source)
+    facts = {row.key: SimpleNamespace(kind=row.kind, country=row.country)
+             for row in load_sources(session, by_source)}
     # Grouped by source, as the lines learned are.
     ordered = [statement for batch in by_source.values() for statement in batch]
     bodies = [boilerplate.strip_lines(s.body, set(learned.get(s.source, ()))) for s in ordered]
-    # The caller's signature holds for a text stored as extracted; on
-    # PostgreSQL the others are made while the rows are written (in the
-    # server's time; a text found unchanged meanwhile is skipped, one
-    # already signed cost a millisecond of a thread that was waiting).
-    # SQLite works in this process: a thread would only compete with it for
-    # the GIL (measured slower, 1.35 s against 1.10 s for 800 statements).
-    given = [signed.get(id(s), ...) if body == s.body else ...
+    # A worker's signature and enrichment hold for the text they were made
+    # of. The others are made here: on PostgreSQL while the rows are
+    # written (``overlap``; a text found unchanged meanwhile is skipped).
+    given = [s.signature if s.signature is not None and body == made_of(s) else ...
              for s, body in zip(ordered, bodies, strict=True)]
     threaded = session.get_bind().dialect.name == "postgresql"
-    with Signer([body if threaded and isinstance(sig, EllipsisType) else None
-                 for body, sig in zip(bodies, given, strict=True)]) as signer:
+    jobs: list[Callable[[], Ahead] | None] = []
+    for statement, body, signature in zip(ordered, bodies, given, strict=True):
+        sign = threaded and isinstance(signature, EllipsisType)
+        enrich = threaded and not _holds(statement, body)
+        jobs.append(partial(_ahead, statement, body, facts.get(statement.source), sign, enrich)
+                    if sign or enrich else None)
+    with Overlapped(jobs) as ahead:
         return _write_statements(session, counts, by_source, learned, ordered, bodies, given,
-                                 signer, remember_fetches)
+                                 ahead, facts, remember_fetches)
+
+
+# A text's signature (``...`` when not made) and enrichment (None when not made).
+Ahead = tuple[bytes | None | EllipsisType, object]
+
+
+def _ahead(statement: Statement, body: str, source: object, sign: bool, enrich: bool) -> Ahead:
+    return (text_signature(body) if sign else ...,
+            _enrichment(statement, body, source) if enrich else None)
+
+
+def _holds(statement: Statement, body: str) -> bool:
+    """Whether the statement's own enrichment is that of ``body``."""
+    return statement.enrichment is not None and body == made_of(statement)
 
 
 def _write_statements(session: Session, counts: Counter[str],
                       by_source: dict[str, list[Statement]], learned: dict[str, dict[str, str]],
                       ordered: list[Statement], bodies: list[str],
-                      given: list[bytes | None | EllipsisType], signer: Signer,
-                      remember_fetches: bool) -> Counter[str]:
+                      given: list[bytes | None | EllipsisType], ahead: Overlapped[Ahead],
+                      facts: dict[str, SimpleNamespace], remember_fetches: bool) -> Counter[str]:
     """``archive_batch`` from the statements' bodies as stored (learned
     lines stripped) on: rows, enrichment, fetches, line counts, re-cleaning,
     the syndication index."""
@@ -165,7 +190,8 @@ def _write_statements(session: Session, counts: Counter[str],
         for s, body in zip(ordered, bodies, strict=True)])
     for n, result in enumerate(stored):
         if result.outcome is Outcome.UNCHANGED:
-            signer.skip(n)  # not indexed again
+            ahead.skip(n)  # not indexed or enriched again
+    made = ahead.results()
     # The statements this batch wrote, for the rows newly learned chrome
     # re-cleans below: those can be enriched again at once.
     written: dict[int, Statement] = {}
@@ -185,9 +211,12 @@ def _write_statements(session: Session, counts: Counter[str],
         if (result.outcome is not Outcome.UNCHANGED
                 or hashes.setdefault(result.article_id, result.enricher_hash)
                 != enricher_hash()):
-            # A worker's enrichment holds for the text as extracted only.
-            enrichment = (statement.enrichment if statement.enrichment and body == statement.body
-                          else _enrichment(session, statement, body))
+            if _holds(statement, body):
+                enrichment = statement.enrichment
+            elif not isinstance(made[n], EllipsisType) and made[n][1] is not None:
+                enrichment = made[n][1]
+            else:
+                enrichment = _enrichment(statement, body, facts.get(statement.source))
             enriched.append((result.article_id, enrichment, new))
             hashes[result.article_id] = enricher_hash()
             written[result.article_id] = statement
@@ -200,9 +229,9 @@ def _write_statements(session: Session, counts: Counter[str],
         record_fetches(session, [_fetch_values(s.fetch) for s in ordered if s.fetch is not None])
     record_line_counts(session, new_lines)
     recleaned = _reclean(session, by_source, learned, {source for source, _, _ in new_lines},
-                         written, counts)
-    made = signer.signatures()
-    signed_index = [made[n] if isinstance(given[n], EllipsisType) else given[n] for n in indexed]
+                         written, facts, counts)
+    signed_index = [made[n][0] if isinstance(given[n], EllipsisType)  # type: ignore[index]
+                    and not isinstance(made[n], EllipsisType) else given[n] for n in indexed]
     for result in index_articles(session, to_index, signed_index):
         if result is not None and result.cluster_id is not None:
             counts["clustered"] += 1
@@ -220,7 +249,8 @@ def _fetch_values(fetch: Fetch) -> dict[str, object]:
 
 def _reclean(session: Session, by_source: dict[str, list[Statement]],
              learned: dict[str, dict[str, str]], grew: set[str], written: dict[int, Statement],
-             counts: Counter[str]) -> list[tuple[int, str, datetime]]:
+             facts: dict[str, SimpleNamespace], counts: Counter[str]
+             ) -> list[tuple[int, str, datetime]]:
     """Strip lines that became learned with this batch from the source's
     rows; return (id, body, seen_at) of each row changed, to index again."""
     # Only a source with a new article counted lines: only there can a line
@@ -236,17 +266,19 @@ def _reclean(session: Session, by_source: dict[str, list[Statement]],
         )
         counts["recleaned"] += len(changed)
         seen_at = by_source[source][-1].fetched_at
+        session.flush()  # the new bodies, before the enrichment's updates
+        bodies = dict(session.execute(
+            select(Article.id, Article.body).where(Article.id.in_(changed))).all())
+        redone = []
         for article_id in changed:
-            article = session.get(Article, article_id)
-            assert article is not None
-            recleaned.append((article_id, article.body, seen_at))
+            recleaned.append((article_id, bodies[article_id], seen_at))
             if article_id in written:
                 # (Older rows stay marked for re-enrichment: their page's
                 # markup is not at hand.)
-                store_enrichment(session, article_id,
-                                 _enrichment(session, written[article_id], article.body),
-                                 enricher_hash())
-                article.enricher_hash = enricher_hash()
+                statement = written[article_id]
+                redone.append((article_id, _enrichment(statement, bodies[article_id],
+                                                       facts.get(statement.source)), False))
+        store_enrichments(session, redone, enricher_hash())
     return recleaned
 
 

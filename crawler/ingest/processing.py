@@ -5,12 +5,14 @@ said what, in which form, about whom) needs of its HTML. The crawl,
 ``process_page`` in their worker pools, so a statement is the same
 whichever way it came in.
 
-The enrichment itself is made by the archive (``crawler/ingest/archiving.py``)
-for the statements it stores as new or changed: an import or a re-crawl
-meets most pages again, and enriching them in the workers was work thrown
-away; the archive also enriches the text as stored, after the source's
-learned chrome is gone. ``demarche reextract`` has its workers enrich too
-(``batch/reextract.py``): there every row is a candidate.
+The crawl, ``demarche import-warc`` and ``demarche backfill`` also enrich
+and sign (MinHash, for syndication) in their workers
+(``process_and_enrich``): their own process (Scrapy's reactor, the WARC
+writer, the archive's one writer) is their bottleneck. The archive stores
+what it is given only for the text it stores: its source's learned chrome
+taken out. A worker is handed the lines learned so far (``chrome``) and
+does the same, so the archive enriches again only the few texts whose chrome
+was learned while they were in flight.
 
 Enrichment is kept out of ``extract_statement``: ``demarche extract`` and
 the extraction benchmark measure the text alone, and the two change for
@@ -21,14 +23,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from crawler.enrich import enrich, read_markup
+from crawler.extraction import boilerplate
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage, Statement
+from storage.minhash import text_signature
 
 _ENRICH = Path(__file__).resolve().parents[1] / "enrich"
 
@@ -91,14 +96,25 @@ def process_page(page: FetchedPage, source: Any = None) -> Statement | Rejected:
         return Rejected("too_costly", "its extraction ran out of its memory budget")
 
 
-def process_and_enrich(page: FetchedPage, source: Any = None) -> Statement | Rejected:
-    """``process_page``, then the statement's enrichment, both in the
-    extraction worker: the crawl's and the import's own process (Scrapy's
-    reactor, the WARC writer, the archive) is their bottleneck, and the
-    archive keeps an enrichment made here whenever it stores the text as
-    extracted (``archiving``: a text that learned chrome shortened is
-    enriched again there)."""
+def process_and_enrich(page: FetchedPage, source: Any = None,
+                       chrome: Collection[str] = ()) -> Statement | Rejected:
+    """``process_page``, then the enrichment and MinHash signature of the
+    text the archive will store: the body without the lines of ``chrome``
+    (line keys the source's archive has learned, ``archiving.known_chrome``).
+    ``body`` stays the text as extracted (the archive counts its lines);
+    ``clean_body`` is set when chrome was taken out."""
     result = process_page(page, source)
     if isinstance(result, Rejected):
         return result
-    return enrich_statement(result, source)
+    return prepare_statement(result, source, chrome)
+
+
+def prepare_statement(statement: Statement, source: Any = None,
+                      chrome: Collection[str] = ()) -> Statement:
+    """The statement with the enrichment and signature of its body without
+    the lines of ``chrome`` (``process_and_enrich``)."""
+    clean = boilerplate.strip_lines(statement.body, set(chrome)) if chrome else statement.body
+    enriched = enrich_statement(dataclasses.replace(statement, body=clean), source)
+    return dataclasses.replace(enriched, body=statement.body,
+                               clean_body=clean if clean != statement.body else None,
+                               signature=text_signature(clean))

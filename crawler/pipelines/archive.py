@@ -11,6 +11,9 @@ only after their transaction committed; ``archive/recleaned`` counts older
 rows stripped of a line that this batch made known as chrome;
 ``archive/removed`` counts articles newly marked removed from their site
 (``Gone`` items from the spider: a takedown is a finding, not an error).
+After each batch (and when the spider opens) the lines its sources' archive
+has learned as chrome are sent to the extraction pipeline
+(``crawler.signals.chrome_learned``).
 
 The batch also carries what ``fetch_state`` should remember: each
 statement's response, 304 answers (``Fetch`` items from the spider), and
@@ -31,8 +34,9 @@ from scrapy.crawler import Crawler
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from crawler.ingest.archiving import archive_batch
+from crawler.ingest.archiving import archive_batch, known_chrome
 from crawler.items import Fetch, Gone, Statement
+from crawler.signals import chrome_learned
 from storage.engine import describe, open_archive
 
 logger = logging.getLogger(__name__)
@@ -71,6 +75,13 @@ class ArchivePipeline:
 
     def open_spider(self) -> None:
         self.engine = open_archive(self.url)
+        source = getattr(getattr(self.crawler.spider, "source", None), "key", None)
+        if source is not None:
+            with Session(self.engine) as session:
+                self._tell_chrome(known_chrome(session, [source]))
+
+    def _tell_chrome(self, lines: dict[str, frozenset[str]]) -> None:
+        self.crawler.signals.send_catch_log(signal=chrome_learned, lines=lines)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, (Statement, Fetch, Gone)):
@@ -96,7 +107,11 @@ class ArchivePipeline:
 
     def _write(self, entries: list[Statement | Fetch | Gone]) -> Counter[str]:
         with Session(self.engine) as session, session.begin():
-            return archive_batch(session, entries, remember_fetches=self.remember_fetches)
+            outcomes = archive_batch(session, entries, remember_fetches=self.remember_fetches)
+            sources = {e.source for e in entries if isinstance(e, Statement)}
+            lines = known_chrome(session, sources) if sources else {}
+        self._tell_chrome({source: lines.get(source, frozenset()) for source in sources})
+        return outcomes
 
     def _write_one_by_one(self) -> Counter[str]:
         """After a data error, save what can be saved and drop the culprits."""

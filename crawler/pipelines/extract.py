@@ -1,5 +1,7 @@
 """Fetched page in, clean statement out: a thin adapter around
-``process_and_enrich`` (extraction, then enrichment, in a worker).
+``process_and_enrich`` (extraction, then enrichment, in a worker), which is
+handed the lines the archive has learned as the source's chrome
+(``crawler.signals.chrome_learned``).
 
 trafilatura is CPU-bound (about 20 ms a page here) and would stall Twisted's
 reactor, and with it every download, if called inline. The pipeline hands
@@ -36,6 +38,7 @@ from crawler.extraction.draft import Rejected
 from crawler.ingest.processing import load_rules, process_and_enrich
 from crawler.ingest.workers import BoundedPool, PageBounds, TooCostly, WorkerDied
 from crawler.items import Fetch, FetchedPage, Statement
+from crawler.signals import chrome_learned
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +108,18 @@ class ExtractionPipeline:
         self.workers = workers
         self.bounds = bounds
         self.pool: BoundedPool | None = None
+        # Each source's learned chrome (line keys), from the archive.
+        self.chrome: dict[str, frozenset[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         workers = crawler.settings.getint("DEMARCHE_EXTRACT_WORKERS") or os.cpu_count() or 1
-        return cls(crawler, workers, PageBounds.from_settings(crawler.settings))
+        pipeline = cls(crawler, workers, PageBounds.from_settings(crawler.settings))
+        crawler.signals.connect(pipeline.chrome_learned, signal=chrome_learned)
+        return pipeline
+
+    def chrome_learned(self, lines: dict[str, frozenset[str]]) -> None:
+        self.chrome.update(lines)
 
     def open_spider(self) -> None:
         self.pool = ExtractionPool.acquire(self.workers, self.bounds)
@@ -130,9 +140,11 @@ class ExtractionPipeline:
 
     async def _run(self, page: FetchedPage, source: Any) -> Statement | Rejected:
         assert self.pool is not None
+        chrome = self.chrome.get(page.source, frozenset())
         try:
             try:
-                return await self._answer(self.pool.submit(process_and_enrich, page, source), page)
+                return await self._answer(
+                    self.pool.submit(process_and_enrich, page, source, chrome), page)
             except (BrokenProcessPool, WorkerDied) as exc:
                 # A worker died (a crash in lxml, the OOM killer): count it,
                 # and give the page one more chance in a fresh worker.
@@ -140,7 +152,8 @@ class ExtractionPipeline:
                 logger.error("Extraction worker died on %s (%s); trying once more", page.url, exc)
                 if isinstance(exc, BrokenProcessPool):
                     self.pool = ExtractionPool.replace_broken(self.workers, self.bounds)
-                return await self._answer(self.pool.submit(process_and_enrich, page, source), page)
+                return await self._answer(
+                    self.pool.submit(process_and_enrich, page, source, chrome), page)
         except TooCostly as exc:
             return Rejected("too_costly", str(exc))
 
