@@ -61,6 +61,10 @@ _LINE_COUNTS = select(BoilerplateLine.source, BoilerplateLine.line_key, Boilerpl
                       BoilerplateLine.pages).where(
     BoilerplateLine.source.in_(bindparam("sources", expanding=True)),
     BoilerplateLine.pages >= bindparam("min_pages"))
+_LINE_PAGES = select(BoilerplateLine.source, BoilerplateLine.line_key, BoilerplateLine.text,
+                     BoilerplateLine.pages).where(
+    BoilerplateLine.source.in_(bindparam("sources", expanding=True)),
+    BoilerplateLine.line_key.in_(bindparam("keys", expanding=True)))
 _ARTICLE_COUNT = select(func.count()).select_from(Article).where(
     Article.source == bindparam("source"))
 _ARTICLE_COUNTS = (select(Article.source, func.count()).where(
@@ -80,6 +84,24 @@ def line_counts(session: Session, sources: Collection[str], min_pages: int
                                               "min_pages": min_pages})
         for source, key, text, pages in rows:
             found.setdefault(source, {})[key] = (text, pages)
+    return found
+
+
+def line_pages(session: Session, wanted: Mapping[str, Collection[str]]
+               ) -> dict[tuple[str, str], tuple[str, int]]:
+    """(source, key) -> (text, pages) of the given lines of each source that
+    are counted already; one query for a batch's few hundred lines."""
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    sources = sorted(wanted)
+    keys = sorted({key for lines in wanted.values() for key in lines})
+    # (Sources and keys apart, the rows of a key on another source than
+    # the one that asked are left out here.)
+    for start in range(0, len(keys), 500):
+        for first in range(0, len(sources), 500):
+            rows = session.execute(_LINE_PAGES, {"sources": sources[first:first + 500],
+                                                 "keys": keys[start:start + 500]})
+            found.update(((source, key), (text, pages)) for source, key, text, pages in rows
+                         if key in wanted[source])
     return found
 
 

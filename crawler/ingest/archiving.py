@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from types import EllipsisType, SimpleNamespace
@@ -40,7 +40,13 @@ from crawler.ingest.overlap import Overlapped
 from crawler.ingest.processing import enrich_statement, enricher_hash
 from crawler.items import Fetch, Gone, Statement
 from storage.archive import Outcome, mark_removed, mark_seen
-from storage.boilerplate import article_counts, line_counts, record_line_counts, rewrite_bodies
+from storage.boilerplate import (
+    article_counts,
+    line_counts,
+    line_pages,
+    record_line_counts,
+    rewrite_bodies,
+)
 from storage.bulk import Incoming, load_sources, store_articles
 from storage.bulk_index import index_articles
 from storage.fetch_state import record_fetch, record_fetches
@@ -49,14 +55,33 @@ from storage.models import Article
 from storage.statements import store_enrichments
 
 
-def learned_lines(session: Session, sources: Collection[str]) -> dict[str, dict[str, str]]:
+def learned_lines(session: Session, sources: Collection[str],
+                  adding: Sequence[tuple[str, Mapping[str, str], datetime]] = ()
+                  ) -> dict[str, dict[str, str]]:
     """Each source's learned chrome (line key -> text); a source without
     any is left out. One query for all: an import's batch holds hundreds of
-    sites."""
+    sites. ``adding``: lines of articles (source, key -> text, seen_at)
+    counted as if ``record_line_counts`` had written them already."""
     learned = {}
     # Most sources, most of the time, have no line counted often enough:
     # their articles need no counting.
     candidates = line_counts(session, sources, boilerplate.MIN_PAGES)
+    if adding:
+        more: dict[tuple[str, str], tuple[str, int]] = {}
+        for source, lines, _ in adding:
+            for key, text in lines.items():
+                first, pages = more.get((source, key), (text, 0))
+                more[(source, key)] = (first, pages + 1)
+        have: dict[str, set[str]] = defaultdict(set)
+        for source, key in more:
+            if key not in candidates.get(source, {}):
+                have[source].add(key)
+        counted = line_pages(session, have)
+        for (source, key), (text, pages) in more.items():
+            text, before = candidates.get(source, {}).get(key) or counted.get((source, key),
+                                                                          (text, 0))
+            if before + pages >= boilerplate.MIN_PAGES:
+                candidates.setdefault(source, {})[key] = (text, before + pages)
     totals = article_counts(session, candidates) if candidates else {}
     for source, counts in candidates.items():
         total = totals.get(source, 0)
@@ -227,9 +252,10 @@ def _write_statements(session: Session, counts: Counter[str],
     store_enrichments(session, enriched, enricher_hash())
     if remember_fetches:
         record_fetches(session, [_fetch_values(s.fetch) for s in ordered if s.fetch is not None])
-    record_line_counts(session, new_lines)
-    recleaned = _reclean(session, by_source, learned, {source for source, _, _ in new_lines},
-                         written, facts, counts)
+    # The new lines are counted as already written, and written last: two
+    # writers meeting on a line's row wait on each other only for the
+    # moment before a commit (a batch's line rows are the same few sources').
+    recleaned = _reclean(session, by_source, learned, new_lines, written, facts, counts)
     signed_index = [made[n][0] if isinstance(given[n], EllipsisType)  # type: ignore[index]
                     and not isinstance(made[n], EllipsisType) else given[n] for n in indexed]
     for result in index_articles(session, to_index, signed_index):
@@ -238,6 +264,7 @@ def _write_statements(session: Session, counts: Counter[str],
     # Chrome gone from a text can change which texts it is near.
     index_articles(session, [(article_id, body, seen_at, False)
                              for article_id, body, seen_at in recleaned])
+    record_line_counts(session, new_lines)
     return counts
 
 
@@ -248,7 +275,8 @@ def _fetch_values(fetch: Fetch) -> dict[str, object]:
 
 
 def _reclean(session: Session, by_source: dict[str, list[Statement]],
-             learned: dict[str, dict[str, str]], grew: set[str], written: dict[int, Statement],
+             learned: dict[str, dict[str, str]],
+             new_lines: list[tuple[str, dict[str, str], datetime]], written: dict[int, Statement],
              facts: dict[str, SimpleNamespace], counts: Counter[str]
              ) -> list[tuple[int, str, datetime]]:
     """Strip lines that became learned with this batch from the source's
@@ -256,7 +284,8 @@ def _reclean(session: Session, by_source: dict[str, list[Statement]],
     # Only a source with a new article counted lines: only there can a line
     # have become learned.
     recleaned = []
-    for source, lines in learned_lines(session, grew).items():
+    grew = {source for source, _, _ in new_lines}
+    for source, lines in learned_lines(session, grew, new_lines).items():
         newly = {k: t for k, t in lines.items() if k not in learned.get(source, {})}
         if not newly:
             continue
