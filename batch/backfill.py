@@ -37,7 +37,7 @@ from batch.warc_import import (
     ImportSummary,
     SiteSource,
     SourceResolver,
-    _extract,
+    _extract_and_enrich,
     is_page,
 )
 from batch.warcfiles import (
@@ -166,13 +166,13 @@ def read_part(part: Part, registry: Mapping[str, Source], source: str | None,
             content_type=item.content_type, body=item.body, fetched_at=item.date,
             etag=item.etag, last_modified=item.last_modified,
             warc_file=part.location, warc_offset=item.offset)
-        # (No learned chrome: parts run ahead of the writer; the archive
+        # Enriched and signed (MinHash) here, beside the extraction. (No
+        # learned chrome: parts run ahead of the writer; the archive
         # enriches again what it stores shortened.)
-        extracted = _extract((page, owner, frozenset()))
+        extracted = _extract_and_enrich((page, owner))
         if isinstance(extracted, Rejected):
             result.rejected[extracted.reason] += 1
             continue
-        # Enriched and signed (MinHash) here too, beside the extraction.
         result.statements.append(extracted)
     return result
 

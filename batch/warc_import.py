@@ -43,8 +43,8 @@ from batch.warcfiles import (
     iter_responses,
 )
 from crawler.extraction.draft import Rejected
-from crawler.ingest.archiving import archive_batch, known_chrome, retried
-from crawler.ingest.processing import load_rules, process_and_enrich
+from crawler.ingest.archiving import archive_batch, retried
+from crawler.ingest.processing import load_rules, process_and_enrich, process_page
 from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
@@ -113,14 +113,27 @@ def is_page(response: WarcResponse) -> bool:
     return not kind or kind in _PAGE_TYPES
 
 
-Job = tuple[FetchedPage, Source | SiteSource | None, frozenset[str]]
-
-
-def _extract(job: Job) -> Statement | Rejected:
-    page, source, chrome = job
+def _extract(job: tuple[FetchedPage, Source | SiteSource | None]) -> Statement | Rejected:
+    """Extract only: the archive enriches and signs the texts it stores as
+    new or changed. A WARC holds many copies of a text (the same page
+    fetched twice, under two URLs), and in ``make bench-import`` enriching
+    and signing every page in the workers cost more than the writer's
+    doing it for the new ones (a backfill's tasks do it: there the writer
+    is the limit)."""
+    page, source = job
     try:
         # A made-up site row has no registry rules: extracted without them.
-        return process_and_enrich(page, source, chrome)
+        return process_page(page, source)
+    except Exception as exc:  # noqa: BLE001 - one bad page must not stop the import
+        return Rejected("error", repr(exc))
+
+
+def _extract_and_enrich(job: tuple[FetchedPage, Source | SiteSource | None]
+                        ) -> Statement | Rejected:
+    """``_extract``, then the enrichment and signature (a backfill task)."""
+    page, source = job
+    try:
+        return process_and_enrich(page, source)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the import
         return Rejected("error", repr(exc))
 
@@ -161,8 +174,7 @@ def _too_costly(job: tuple[FetchedPage, object], error: Exception) -> Rejected:
 
 
 def _jobs(paths: Iterable[Path | str], resolve: SourceResolver, summary: ImportSummary,
-          max_size: int, chrome: Mapping[str, frozenset[str]]) -> Iterator[Job]:
-    """Each article page, with its source and the chrome learned of it so far."""
+          max_size: int) -> Iterator[tuple[FetchedPage, Source | SiteSource]]:
     before = 0
     for path in paths:
         summary.files += 1
@@ -193,7 +205,7 @@ def _jobs(paths: Iterable[Path | str], resolve: SourceResolver, summary: ImportS
                 content_type=item.content_type, body=item.body, fetched_at=item.date,
                 etag=item.etag, last_modified=item.last_modified,
                 warc_file=warc_file, warc_offset=item.offset,
-            ), source, chrome.get(source.key, frozenset())
+            ), source
         before += warc_size(path)
         summary.bytes_done = before
 
@@ -223,21 +235,15 @@ def import_warcs(paths: list[Path | str], archive_url: str, registry: Mapping[st
     resolve = SourceResolver(registry, source)
     started = time.perf_counter()
     batch: list[Statement] = []
-    # Each source's learned chrome, as of the last batch written: handed to
-    # the workers with its pages (``process_and_enrich``).
-    chrome: dict[str, frozenset[str]] = {}
 
     def write(statements: list[Statement], sources: list[Source | SiteSource]) -> None:
-        def transaction() -> tuple[Counter[str], dict[str, frozenset[str]]]:
+        def transaction() -> Counter[str]:
             with Session(engine) as session, session.begin():
                 if sources:
                     sync_sources(session, sources, datetime.now(UTC))
-                outcomes = archive_batch(session, statements)
-                return outcomes, known_chrome(session, {s.source for s in statements})
+                return archive_batch(session, statements)
 
-        outcomes, learned = retried(transaction)
-        summary.outcomes.update(outcomes)
-        chrome.update(learned)
+        summary.outcomes.update(retried(transaction))
         if progress:
             progress(summary)
 
@@ -266,7 +272,7 @@ def import_warcs(paths: list[Path | str], archive_url: str, registry: Mapping[st
     load_rules()
     with BoundedPool(summary.workers, bounds or DEFAULT_BOUNDS) as pool, \
             ThreadPoolExecutor(1) as writer:
-        jobs = _jobs(paths, resolve, summary, max_size, chrome)
+        jobs = _jobs(paths, resolve, summary, max_size)
         for result in bounded_map(pool, _extract, jobs, window=16 * summary.workers,
                                   costly=_too_costly):
             if isinstance(result, Rejected):

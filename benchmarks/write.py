@@ -4,12 +4,13 @@ PostgreSQL, with one and two writer processes.
 N statements (800 by default) with bodies of realistic size (about 450
 words in paragraphs, a chrome line on one in five, one in ten a relay of
 another source's statement, so that clusters form) are made once, enriched
-and signed beforehand, as the crawl's and the import's workers hand them to
-the archive: of the text without the chrome the archive had learned
-``LAG`` batches before (the workers run ahead of the writer; a dry run into a
-scratch archive says when each line is learned), so that the archive
-enriches again the texts whose chrome it learned while they were in flight,
-and strips and re-indexes older rows as it would. Each run writes them in batches of 50 (``crawler.ingest.archiving.archive_batch``,
+and signed beforehand as the crawl's workers hand them to the archive: of
+the text without the chrome the archive had learned ``--lag`` batches
+before the statement's own (a dry run into a scratch archive says when each
+line is learned). So the archive enriches again the texts whose chrome it
+learned while they were in flight, and strips and re-indexes older rows, as
+it would. Each run writes them in batches of 50
+(``crawler.ingest.archiving.archive_batch``,
 one transaction a batch) into a fresh archive: a SQLite file, then a
 scratch PostgreSQL database (``DEMARCHE_TEST_POSTGRES_URL``, else the
 server ``.ci/postgres`` starts) with one writer, then with two writers
@@ -52,10 +53,13 @@ from storage.archive import sync_sources
 from storage.engine import open_archive, project_root
 
 BATCH = 50
-# How many batches the workers run ahead of the writer: the crawl keeps
-# about one batch of pages in flight (Scrapy's CONCURRENT_ITEMS and the
-# pool's queue), the import two of its 200-page batches.
-LAG = 2
+# How many whole batches written between the chrome a worker knew and the
+# batch its statement is written in. In a crawl a page is extracted with
+# the lines known after the last batch written (LAG 0), except the pages
+# in flight when that batch was written, a few dozen (Scrapy's concurrent
+# responses), which knew the one before (LAG 1): 1 is the pessimistic
+# figure. A backfill's tasks know none (``--lag`` large).
+LAG = 1
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 _VOCABULARY = (
     "the ministry of foreign affairs welcomes decision delegations states talks resume "
@@ -98,7 +102,8 @@ def _paragraphs(rng: random.Random, words: int) -> str:
     return "\n\n".join(out)
 
 
-def make_statements(count: int, registry: list[SimpleNamespace]) -> list[Statement]:
+def make_statements(count: int, registry: list[SimpleNamespace], lag: int = LAG
+                    ) -> list[Statement]:
     """``count`` statements, the same every run."""
     rng = random.Random(17)
     made: list[Statement] = []
@@ -121,12 +126,13 @@ def make_statements(count: int, registry: list[SimpleNamespace]) -> list[Stateme
             fetch=Fetch(source.key, url, url, 200, at, etag=f'"{n}"'),
             extractor="bench", extractor_hash="0" * 16))
     load_rules()
-    return prepared(made, registry)
+    return prepared(made, registry, lag)
 
 
-def prepared(made: list[Statement], registry: list[SimpleNamespace]) -> list[Statement]:
+def prepared(made: list[Statement], registry: list[SimpleNamespace], lag: int
+             ) -> list[Statement]:
     """Each statement enriched and signed as a worker would have, knowing
-    the chrome learned ``LAG`` batches before it was written."""
+    the chrome learned ``lag`` batches before its own batch was written."""
     known: list[dict[str, frozenset[str]]] = []  # after each batch
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_archive(f"sqlite:///{Path(tmp) / 'dry.db'}")
@@ -141,7 +147,7 @@ def prepared(made: list[Statement], registry: list[SimpleNamespace]) -> list[Sta
     by_key = {s.key: s for s in registry}
     out = []
     for n, statement in enumerate(made):
-        before = n // BATCH - LAG - 1
+        before = n // BATCH - lag - 1
         chrome = known[before].get(statement.source, frozenset()) if before >= 0 else frozenset()
         out.append(prepare_statement(statement, by_key[statement.source], chrome))
     return out
@@ -247,14 +253,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--statements", type=int, default=800)
     parser.add_argument("--sources", type=int, default=20)
+    parser.add_argument("--lag", type=int, default=LAG,
+                        help="batches between the chrome the workers knew and their own "
+                             f"(default {LAG}; 1000: workers told nothing, as a backfill's)")
     parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
     args = parser.parse_args(argv)
     registry = sources(args.sources)
     started = time.perf_counter()
-    statements = make_statements(args.statements, registry)
+    statements = make_statements(args.statements, registry, args.lag)
     words = sum(len(s.body.split()) for s in statements) / len(statements)
     print(f"{len(statements)} statements of {words:.0f} words on average, {args.sources} "
-          f"sources, batches of {BATCH}, enriched and signed beforehand "
+          f"sources, batches of {BATCH}, enriched and signed beforehand knowing the chrome "
+          f"learned {args.lag} batch(es) before their own "
           f"({time.perf_counter() - started:.1f} s)")
     # Figures of a shared machine say little without its load.
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))

@@ -5,14 +5,16 @@ said what, in which form, about whom) needs of its HTML. The crawl,
 ``process_page`` in their worker pools, so a statement is the same
 whichever way it came in.
 
-The crawl, ``demarche import-warc`` and ``demarche backfill`` also enrich
-and sign (MinHash, for syndication) in their workers
-(``process_and_enrich``): their own process (Scrapy's reactor, the WARC
-writer, the archive's one writer) is their bottleneck. The archive stores
-what it is given only for the text it stores: its source's learned chrome
-taken out. A worker is handed the lines learned so far (``chrome``) and
-does the same, so the archive enriches again only the few texts whose chrome
-was learned while they were in flight.
+The crawl and ``demarche backfill`` also enrich and sign (MinHash, for
+syndication) in their workers (``process_and_enrich``): their own process
+(Scrapy's reactor and WARC writer; the backfill's one writer for a whole
+cluster) is their bottleneck. The archive uses what it is given only for
+the text it stores: its source's learned chrome taken out. A crawl worker
+is handed the lines learned so far (``chrome``) and does the same, so the
+archive enriches again only the few texts whose chrome was learned while
+they were in flight. ``demarche import-warc`` leaves both to the archive,
+which makes them only for the texts it stores as new or changed: a WARC
+holds many copies of a text, and its writer has time to spare.
 
 Enrichment is kept out of ``extract_statement``: ``demarche extract`` and
 the extraction benchmark measure the text alone, and the two change for
