@@ -162,10 +162,9 @@ def per_article_batch(session: Session, entries, *, remember_fetches: bool = Tru
             article = session.get(Article, article_id)
             index_article(session, article_id, article.body, by_source[source][-1].fetched_at)
             if article_id in written:
-                store_enrichment(session, article_id,
-                                 _enrichment(written[article_id], article.body,
-                                             session.get(SourceRow, source)),
-                                 enricher_hash())
+                row = session.get(SourceRow, source)
+                store_enrichment(session, article_id, _enrichment(written[article_id],
+                                                                  article.body, row), enricher_hash())
                 article.enricher_hash = enricher_hash()
     return counts
 
