@@ -71,8 +71,13 @@ def sqlite_file(url: str) -> Path | None:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     # WAL lets readers (demarche sql, a browser) work while a crawl writes,
-    # and a crash never leaves a half-applied transaction.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # and a crash never leaves a half-applied transaction. It is a property
+    # of the file, set once: asking for it again on a file in WAL already
+    # needs a lock that another connection can hold, and SQLite answers
+    # "database is locked" at once there, without waiting its busy timeout
+    # (seen when a scheduled crawl opened the archive while it was read).
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
