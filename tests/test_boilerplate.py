@@ -99,6 +99,22 @@ def test_a_text_made_only_of_learned_lines_stays_whole():
                                    set(candidate_lines(chrome))) == body
 
 
+# A line of chrome with a quotation in it: a quotation of nobody in the article.
+QUOTED_CHROME = ("“Share this story with a friend today,” said Anna Lindqvist of the "
+                 "newsletter team.")
+
+
+def archive_that_learned(archive_url: str, chrome: str):  # type: ignore[no-untyped-def]
+    """An archive whose source learned ``chrome``: on three of its articles."""
+    engine = open_archive(archive_url)
+    with Session(engine) as s, s.begin():
+        sync_sources(s, load_sources().values(), T0)
+    for n in (1, 2, 3):
+        with Session(engine) as s, s.begin():
+            archive_batch(s, [statement(n, chrome)])
+    return engine
+
+
 def test_an_enrichment_made_before_learned_chrome_went_is_made_again(archive_url: str):
     """A worker enriches the text as extracted; when the archive strips a
     learned line from it, the enrichment of the text as stored is the one
@@ -106,14 +122,8 @@ def test_an_enrichment_made_before_learned_chrome_went_is_made_again(archive_url
     from crawler.ingest.processing import enrich_statement
     from storage.models import Quote
 
-    chrome = "“Share this story with a friend today,” said Anna Lindqvist of the newsletter team."
-    engine = open_archive(archive_url)
-    with Session(engine) as s, s.begin():
-        sync_sources(s, load_sources().values(), T0)
-    for n in (1, 2, 3):
-        with Session(engine) as s, s.begin():
-            archive_batch(s, [statement(n, chrome)])
-    late = statement(5, chrome)
+    engine = archive_that_learned(archive_url, QUOTED_CHROME)
+    late = statement(5, QUOTED_CHROME)
     enriched = enrich_statement(late, None)
     assert any("Share this story" in q.text for q in enriched.enrichment.quotes)
     with Session(engine) as s, s.begin():
@@ -136,20 +146,14 @@ def test_a_worker_told_the_learned_chrome_enriches_and_signs_the_text_stored(
     from crawler.ingest.processing import prepare_statement
     from storage.models import Quote
 
-    chrome = "“Share this story with a friend today,” said Anna Lindqvist of the newsletter team."
-    engine = open_archive(archive_url)
-    with Session(engine) as s, s.begin():
-        sync_sources(s, load_sources().values(), T0)
-    for n in (1, 2, 3):
-        with Session(engine) as s, s.begin():
-            archive_batch(s, [statement(n, chrome)])
+    engine = archive_that_learned(archive_url, QUOTED_CHROME)
     with Session(engine) as s:
         learned = known_chrome(s, ["sputnik_russia"])
-    assert learned == {"sputnik_russia": frozenset({line_key(chrome)})}
+    assert learned == {"sputnik_russia": frozenset({line_key(QUOTED_CHROME)})}
 
-    late = prepare_statement(statement(5, chrome), None, learned["sputnik_russia"])
-    assert chrome in late.body  # as extracted: the archive counts its lines
-    assert late.clean_body is not None and chrome not in late.clean_body
+    late = prepare_statement(statement(5, QUOTED_CHROME), None, learned["sputnik_russia"])
+    assert QUOTED_CHROME in late.body  # as extracted: the archive counts its lines
+    assert late.clean_body is not None and QUOTED_CHROME not in late.clean_body
     assert not any("Share this story" in q.text for q in late.enrichment.quotes)
     assert late.signature == text_signature(late.clean_body)
 
