@@ -115,10 +115,11 @@ class ExtractionPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         workers = crawler.settings.getint("DEMARCHE_EXTRACT_WORKERS") or os.cpu_count() or 1
         pipeline = cls(crawler, workers, PageBounds.from_settings(crawler.settings))
-        crawler.signals.connect(pipeline.chrome_learned, signal=chrome_learned)
+        crawler.signals.connect(pipeline.learn_chrome, signal=chrome_learned)
         return pipeline
 
-    def chrome_learned(self, lines: dict[str, frozenset[str]]) -> None:
+    def learn_chrome(self, lines: dict[str, frozenset[str]]) -> None:
+        """The ``chrome_learned`` signal's receiver."""
         self.chrome.update(lines)
 
     def open_spider(self) -> None:
