@@ -118,8 +118,11 @@ def _cap_memory(budget_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def _start_worker(parent: int, warm: Callable[[], None] | None) -> None:
-    die_with_parent(parent)
+def _start_worker(parent: int | None, warm: Callable[[], None] | None) -> None:
+    # A worker forked by a forkserver is the server's child; the server
+    # exits when the pool's process does (multiprocessing closes its pipe),
+    # and takes its workers with it.
+    die_with_parent(os.getppid() if parent is None else parent)
     if warm is not None:
         # Imports and data loaded here are not charged to the first page.
         warm()
@@ -162,16 +165,23 @@ class BoundedPool:
     ``submit(function, *args)`` returns a plain ``concurrent.futures.Future``
     (``asyncio.wrap_future`` takes it) that raises ``TooCostly`` when the
     task overran; cancelling it stops the task's worker at once. ``start``
-    as for ``worker_pool``; ``warm`` (a module-level function) runs once in
+    as for ``worker_pool``, or "forkserver" with ``preload``: modules the
+    server imports once, before it forks each worker (and each replacement
+    of a stopped one); ``warm`` (a module-level function) runs once in
     each new worker.
     """
 
     def __init__(self, workers: int, bounds: PageBounds, start: str = "fork",
-                 warm: Callable[[], None] | None = None) -> None:
+                 warm: Callable[[], None] | None = None, preload: tuple[str, ...] = ()) -> None:
         self.bounds = bounds
+        context = multiprocessing.get_context(start)
+        if start == "forkserver":
+            # One server a process: the first pool to start it decides
+            # what it preloads.
+            context.set_forkserver_preload(list(preload))
         self._pool = ProcessPool(max_workers=workers, initializer=_start_worker,
-                                 initargs=(os.getpid(), warm),
-                                 context=multiprocessing.get_context(start))
+                                 initargs=(None if start == "forkserver" else os.getpid(), warm),
+                                 context=context)
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
         inner = self._pool.schedule(_bounded_call, args=(function, args, self.bounds.memory_mb),

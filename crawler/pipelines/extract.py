@@ -6,8 +6,11 @@ handed the lines the archive has learned as the source's chrome
 trafilatura is CPU-bound (about 20 ms a page here) and would stall Twisted's
 reactor, and with it every download, if called inline. The pipeline hands
 each page to a process pool sized to the machine's cores and awaits the
-result. The pool uses the ``spawn`` start method: forking a process that runs
-a reactor and threads copies locks in unknown states.
+result. The workers are forked by a ``forkserver``, a fresh process (forking
+the crawl's own, which runs a reactor and threads, would copy locks in
+unknown states) that has imported and warmed the extraction once
+(``crawler.ingest.warm``): a worker, or the replacement of one stopped on
+an overrunning page, starts warm in milliseconds.
 
 Each page's extraction is bounded in time and memory
 (``crawler.ingest.workers.BoundedPool``, DEMARCHE_PAGE_SECONDS and
@@ -75,7 +78,8 @@ class ExtractionPool:
 
     @staticmethod
     def _new(workers: int, bounds: PageBounds) -> BoundedPool:
-        return BoundedPool(workers, bounds, start="spawn", warm=load_rules)
+        return BoundedPool(workers, bounds, start="forkserver", warm=load_rules,
+                           preload=("crawler.ingest.warm",))
 
     @classmethod
     def acquire(cls, workers: int, bounds: PageBounds) -> BoundedPool:
