@@ -34,6 +34,7 @@ from benchmarks.extraction_sets import (
     PageRejected,
     Predictions,
     Row,
+    best_per_page,
     demarche,
     dev_set,
     snippets_set,
@@ -160,14 +161,19 @@ def main(argv: list[str] | None = None) -> int:
              "the extractors taking turns page by page."]
     for evalset in sets:
         rows: list[Row] = []
-        for name, preds in run_in_turns(evalset).items():
+        predictions = run_in_turns(evalset)
+        for name, preds in predictions.items():
             rows.append(evalset.score(name, preds))
             print(f"{evalset.name} {name}: F1 {rows[-1].f1:.3f}", file=sys.stderr)
         reference = next(r for r in rows if r.name.startswith("trafilatura bare")).median_ms
+        ceiling = best_per_page(evalset, predictions)
         lines += ["", f"**{evalset.name}**: {len(evalset.ids)} pages, {evalset.metric}.", "",
                   *table(evalset, rows),
                   f"demarche median time per page: {rows[0].median_ms / reference:.2f}x "
-                  "trafilatura's bare_extraction with metadata."]
+                  "trafilatura's bare_extraction with metadata.",
+                  f"A perfect choice between these {len(rows)} extractors, page by page (the "
+                  f"ceiling of any vote or selector over them): F1 {ceiling.f1:.3f} "
+                  f"(P {ceiling.precision:.3f} R {ceiling.recall:.3f})."]
     if not args.no_cross_fit:
         from benchmarks.extraction_fit import cross_fit
 

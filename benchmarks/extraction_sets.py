@@ -61,6 +61,9 @@ class EvalSet:
     urls: dict[str, str | None]
     read: Callable[[str], str | bytes]
     score: Callable[[str, Predictions], Row]
+    # Each page's merit under the set's scorer (higher is better), for the
+    # page-by-page ceiling of choosing between extractors.
+    merit: Callable[[Predictions], dict[str, float]]
     # What F1 means on this set, for the table's heading.
     metric: str
     has_titles: bool
@@ -101,11 +104,15 @@ def dev_set(directory: Path | None = None) -> EvalSet:
                    speed["median_ms"], speed["pages_per_s"], _rejected(preds),
                    title["exact"] if title else None)
 
+    def merit(preds: Predictions) -> dict[str, float]:
+        _, pages = scorer.score(preds, truth, n_boot=0, seed=0)
+        return {page["id"]: page["bag"]["f1"] for page in pages}
+
     return EvalSet(
         name=directory.name, directory=directory, ids=sorted(truth),
         urls={i: truth[i].get("url") for i in truth},
         read=lambda page_id: scorer.read_html(directory, page_id),
-        score=score, metric="bag-of-words token F1 (score_extraction.py)",
+        score=score, merit=merit, metric="bag-of-words token F1 (score_extraction.py)",
         has_titles=any(t.get("title") for t in truth.values()),
     )
 
@@ -113,6 +120,7 @@ def dev_set(directory: Path | None = None) -> EvalSet:
 # score_snippets.py's summary line.
 _SUMMARY = re.compile(r"pages (\d+)\s+empty (\d+)\s+precision ([\d.]+)\s+recall ([\d.]+)"
                       r"\s+accuracy ([\d.]+)\s+F1 ([\d.]+)")
+_COUNTS = re.compile(r"\(tp (\d+) fp (\d+) fn (\d+)")
 
 
 def snippets_set(directory: Path | None = None) -> EvalSet:
@@ -137,13 +145,44 @@ def snippets_set(directory: Path | None = None) -> EvalSet:
         return Row(name, float(found[6]), float(found[3]), float(found[4]), int(found[2]),
                    median_ms, pages_per_s, _rejected(preds), None)
 
+    def merit(preds: Predictions) -> dict[str, float]:
+        # The scorer run on each page alone: must-keep snippets found less
+        # must-drop snippets kept (its counts are summed over pages).
+        out = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            gold_one, pred_one = Path(tmp) / "gold.jsonl", Path(tmp) / "pred.jsonl"
+            for page in gold:
+                page_id = str(page["id"])
+                gold_one.write_text(json.dumps(page) + "\n", encoding="utf-8")
+                pred_one.write_text(json.dumps({"id": page["id"], "text": (
+                    preds.get(page_id) or {}).get("text")}) + "\n", encoding="utf-8")
+                printed = io.StringIO()
+                with contextlib.redirect_stdout(printed):
+                    scorer.main([str(gold_one), str(pred_one)])
+                found = _COUNTS.search(printed.getvalue())
+                if not found:
+                    raise SystemExit(f"score_snippets.py printed no counts: {printed.getvalue()!r}")
+                out[page_id] = float(int(found[1]) - int(found[2]))
+        return out
+
     return EvalSet(
         name=directory.name, directory=directory, ids=[str(g["id"]) for g in gold],
         urls={str(g["id"]): g.get("url") for g in gold},
         read=lambda page_id: (directory / f"{page_id}.html").read_bytes(),
-        score=score, metric="snippet F1 (score_snippets.py, trafilatura's method)",
+        score=score, merit=merit, metric="snippet F1 (score_snippets.py, trafilatura's method)",
         has_titles=False,
     )
+
+
+def best_per_page(evalset: EvalSet, predictions: dict[str, Predictions]) -> Row:
+    """The score of a perfect choice between the extractors, page by page:
+    the ceiling of any vote or selector over them."""
+    merits = {name: evalset.merit(preds) for name, preds in predictions.items()}
+    chosen: Predictions = {}
+    for page_id in evalset.ids:
+        best = max(merits, key=lambda name: merits[name].get(page_id, 0.0))
+        chosen[page_id] = predictions[best][page_id]
+    return evalset.score("best of them, page by page", chosen)
 
 
 def table(evalset: EvalSet, rows: list[Row]) -> list[str]:
