@@ -191,6 +191,25 @@ class BoundedPool:
         outer.add_done_callback(lambda done: done.cancelled() and inner.cancel())
         return outer
 
+    def start(self) -> Future:
+        """Start the workers from a thread; the future is done when one has
+        answered. Starting a worker blocks its caller: with a forkserver,
+        until the server has preloaded (seconds, the first time), which a
+        crawl's reactor must not wait through (its downloads would time
+        out). Tasks submitted before the future is done wait for it too."""
+        started: Future = Future()
+
+        def run() -> None:
+            try:
+                self.submit(os.getpid).result()
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiter
+                started.set_exception(exc)
+            else:
+                started.set_result(None)
+
+        threading.Thread(target=run, name="pool-start", daemon=True).start()
+        return started
+
     def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         """As ``Executor.shutdown``; ``cancel_futures`` also stops the
         workers in the middle of their tasks."""

@@ -74,6 +74,8 @@ class ExtractionPool:
     """One process pool per crawling process, shared by its crawlers."""
 
     _executor: BoundedPool | None = None
+    # Done when the pool's first worker answered (``BoundedPool.start``).
+    started: Future | None = None
     _users = 0
 
     @staticmethod
@@ -85,6 +87,7 @@ class ExtractionPool:
     def acquire(cls, workers: int, bounds: PageBounds) -> BoundedPool:
         if cls._executor is None:
             cls._executor = cls._new(workers, bounds)
+            cls.started = cls._executor.start()
         cls._users += 1
         return cls._executor
 
@@ -102,6 +105,7 @@ class ExtractionPool:
             # Every page is answered by now (or dropped by a shutdown).
             cls._executor.shutdown(wait=True, cancel_futures=True)
             cls._executor = None
+            cls.started = None
             cls._users = 0
 
 
@@ -126,8 +130,11 @@ class ExtractionPipeline:
         """The ``chrome_learned`` signal's receiver."""
         self.chrome.update(lines)
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         self.pool = ExtractionPool.acquire(self.workers, self.bounds)
+        # The crawl begins once the workers are up, the reactor free meanwhile.
+        assert ExtractionPool.started is not None
+        await asyncio.wrap_future(ExtractionPool.started)
 
     def close_spider(self) -> None:
         ExtractionPool.release()
