@@ -130,17 +130,26 @@ def snippets_set(directory: Path | None = None) -> EvalSet:
     gold = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines()
             if line.strip()]
 
-    def score(name: str, preds: Predictions) -> Row:
+    def run(pages: list[dict], preds: Predictions, printed_line: re.Pattern) -> re.Match:
+        """score_snippets.py over ``pages`` of the gold file and their
+        predictions; its printed figures, matched by ``printed_line``."""
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "predictions.jsonl"
-            path.write_text("".join(json.dumps({"id": i, "text": r.get("text")}) + "\n"
-                                    for i, r in preds.items()), encoding="utf-8")
+            gold_file, pred_file = Path(tmp) / "gold.jsonl", Path(tmp) / "predictions.jsonl"
+            gold_file.write_text("".join(json.dumps(page) + "\n" for page in pages),
+                                 encoding="utf-8")
+            pred_file.write_text("".join(json.dumps({"id": page["id"], "text": (
+                preds.get(str(page["id"])) or {}).get("text")}) + "\n" for page in pages),
+                encoding="utf-8")
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed):
-                scorer.main([str(gold_path), str(path)])
-        found = _SUMMARY.search(printed.getvalue())
+                scorer.main([str(gold_file), str(pred_file)])
+        found = printed_line.search(printed.getvalue())
         if not found:
-            raise SystemExit(f"score_snippets.py printed no summary: {printed.getvalue()!r}")
+            raise SystemExit(f"score_snippets.py printed no figures: {printed.getvalue()!r}")
+        return found
+
+    def score(name: str, preds: Predictions) -> Row:
+        found = run(gold, preds, _SUMMARY)
         median_ms, pages_per_s = _speed(preds)
         return Row(name, float(found[6]), float(found[3]), float(found[4]), int(found[2]),
                    median_ms, pages_per_s, _rejected(preds), None)
@@ -148,22 +157,11 @@ def snippets_set(directory: Path | None = None) -> EvalSet:
     def merit(preds: Predictions) -> dict[str, float]:
         # The scorer run on each page alone: must-keep snippets found less
         # must-drop snippets kept (its counts are summed over pages).
-        out = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            gold_one, pred_one = Path(tmp) / "gold.jsonl", Path(tmp) / "pred.jsonl"
-            for page in gold:
-                page_id = str(page["id"])
-                gold_one.write_text(json.dumps(page) + "\n", encoding="utf-8")
-                pred_one.write_text(json.dumps({"id": page["id"], "text": (
-                    preds.get(page_id) or {}).get("text")}) + "\n", encoding="utf-8")
-                printed = io.StringIO()
-                with contextlib.redirect_stdout(printed):
-                    scorer.main([str(gold_one), str(pred_one)])
-                found = _COUNTS.search(printed.getvalue())
-                if not found:
-                    raise SystemExit(f"score_snippets.py printed no counts: {printed.getvalue()!r}")
-                out[page_id] = float(int(found[1]) - int(found[2]))
-        return out
+        merits = {}
+        for page in gold:
+            found = run([page], preds, _COUNTS)
+            merits[str(page["id"])] = float(int(found[1]) - int(found[2]))
+        return merits
 
     return EvalSet(
         name=directory.name, directory=directory, ids=[str(g["id"]) for g in gold],

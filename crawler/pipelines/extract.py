@@ -96,6 +96,7 @@ class ExtractionPool:
         if cls._executor is not None:
             cls._executor.shutdown(wait=False, cancel_futures=True)
         cls._executor = cls._new(workers, bounds)
+        cls.started = cls._executor.start()
         return cls._executor
 
     @classmethod
@@ -164,6 +165,8 @@ class ExtractionPipeline:
                 logger.error("Extraction worker died on %s (%s); trying once more", page.url, exc)
                 if isinstance(exc, BrokenProcessPool):
                     self.pool = ExtractionPool.replace_broken(self.workers, self.bounds)
+                    assert ExtractionPool.started is not None
+                    await asyncio.wrap_future(ExtractionPool.started)
                 return await self._answer(
                     self.pool.submit(process_and_enrich, page, source, chrome), page)
         except TooCostly as exc:
