@@ -38,7 +38,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.extraction.draft import Rejected
-from crawler.ingest.processing import load_rules, process_and_enrich
+from crawler.ingest.processing import process_and_enrich
 from crawler.ingest.workers import BoundedPool, PageBounds, TooCostly, WorkerDied
 from crawler.items import Fetch, FetchedPage, Statement
 from crawler.signals import chrome_learned
@@ -80,14 +80,26 @@ class ExtractionPool:
 
     @staticmethod
     def _new(workers: int, bounds: PageBounds) -> BoundedPool:
-        return BoundedPool(workers, bounds, start="forkserver", warm=load_rules,
+        # (No per-worker warm-up: the server forks them with the rules loaded.)
+        return BoundedPool(workers, bounds, start="forkserver",
                            preload=("crawler.ingest.warm",))
+
+    @classmethod
+    def _open(cls, workers: int, bounds: PageBounds) -> BoundedPool:
+        cls._executor = cls._new(workers, bounds)
+        cls.started = cls._executor.start()
+        return cls._executor
+
+    @classmethod
+    async def ready(cls) -> None:
+        """Until the pool's workers answer, the reactor free meanwhile."""
+        assert cls.started is not None
+        await asyncio.wrap_future(cls.started)
 
     @classmethod
     def acquire(cls, workers: int, bounds: PageBounds) -> BoundedPool:
         if cls._executor is None:
-            cls._executor = cls._new(workers, bounds)
-            cls.started = cls._executor.start()
+            cls._open(workers, bounds)
         cls._users += 1
         return cls._executor
 
@@ -95,9 +107,7 @@ class ExtractionPool:
     def replace_broken(cls, workers: int, bounds: PageBounds) -> BoundedPool:
         if cls._executor is not None:
             cls._executor.shutdown(wait=False, cancel_futures=True)
-        cls._executor = cls._new(workers, bounds)
-        cls.started = cls._executor.start()
-        return cls._executor
+        return cls._open(workers, bounds)
 
     @classmethod
     def release(cls) -> None:
@@ -133,9 +143,7 @@ class ExtractionPipeline:
 
     async def open_spider(self) -> None:
         self.pool = ExtractionPool.acquire(self.workers, self.bounds)
-        # The crawl begins once the workers are up, the reactor free meanwhile.
-        assert ExtractionPool.started is not None
-        await asyncio.wrap_future(ExtractionPool.started)
+        await ExtractionPool.ready()  # the crawl begins once the workers are up
 
     def close_spider(self) -> None:
         ExtractionPool.release()
@@ -165,8 +173,7 @@ class ExtractionPipeline:
                 logger.error("Extraction worker died on %s (%s); trying once more", page.url, exc)
                 if isinstance(exc, BrokenProcessPool):
                     self.pool = ExtractionPool.replace_broken(self.workers, self.bounds)
-                    assert ExtractionPool.started is not None
-                    await asyncio.wrap_future(ExtractionPool.started)
+                    await ExtractionPool.ready()
                 return await self._answer(
                     self.pool.submit(process_and_enrich, page, source, chrome), page)
         except TooCostly as exc:
