@@ -50,6 +50,11 @@ def text_of(key: str, day: int) -> str:
 SOURCES = [("alpha_news", "127.0.0.1", "alpha", 0.2), ("alpha_briefs", "127.0.0.1", "briefs", 0.2),
            ("beta_news", "127.0.0.2", "beta", 0.2), ("gamma_news", "127.0.0.3", "gamma", 1.5)]
 ARTICLES = 6
+# The listing of 127.0.0.1's sources is slow, so that the first of them to
+# take the site holds it for seconds: the other job, started on the other
+# worker a moment later (two crawls starting at once on a busy 2-core
+# machine can be a second or two apart), meets the held site every time.
+LISTING_DELAY = 4.0
 
 
 def _require(name: str) -> str:
@@ -122,7 +127,7 @@ def sites(tmp_path: Path) -> Iterator[tuple[dict[str, CountingSite], Path]]:
                  for day in range(1, ARTICLES + 1)]
         site.page("/robots.txt", "User-agent: *\n", content_type="text/plain")
         site.page(f"/{prefix}/", "<ul>" + "".join(f'<li><a href="{p}">x</a></li>' for p in paths)
-                  + "</ul>")
+                  + "</ul>", delay=LISTING_DELAY if host == "127.0.0.1" else 0.0)
         for day, path in enumerate(paths, start=1):
             site.page(path, article_html(f"{key} statement {day}", [text_of(key, day), text_of(key, -day)],
                                          date=f"2024-03-{day:02d}"), delay=delay)
@@ -141,7 +146,8 @@ def sites(tmp_path: Path) -> Iterator[tuple[dict[str, CountingSite], Path]]:
 
 
 CRAWL_SETTINGS = {**FAST, "DOWNLOAD_DELAY": "0.05",  # a delay keeps the per-domain cap exact
-                  "CONCURRENT_REQUESTS_PER_DOMAIN": str(PER_HOST_LIMIT)}
+                  "CONCURRENT_REQUESTS_PER_DOMAIN": str(PER_HOST_LIMIT),
+                  "DOWNLOAD_TIMEOUT": "15"}  # past the slow listing, never retried
 
 
 def cluster_env(tmp_path: Path, registry: Path, archive: str, broker: str) -> dict[str, str]:
