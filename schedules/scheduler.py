@@ -39,6 +39,7 @@ from crawler.runner import project_settings
 from crawler.sources import registry_of
 from schedules.runs import is_stopping, run_crawl
 from schedules.timetable import Job, Timetable
+from storage.engine import open_archive
 
 logger = logging.getLogger(__name__)
 
@@ -158,8 +159,14 @@ def create_scheduler(timetable: Timetable, domains: dict[str, str], archive_url:
     jobs go to the broker's workers instead of running here. Tests
     pass ``BackgroundScheduler`` to drive the same configuration.
     """
+    # The job store writes through the archive's own engine: the archive
+    # is made (in WAL, at the current schema) before the store's table, and
+    # a job's first ledger write never finds a file in another journal mode
+    # that only a lock-free moment could switch ("database is locked" at
+    # once, without the busy wait: a missed night, seen in a test).
     scheduler = scheduler_class(
-        jobstores={"default": SQLAlchemyJobStore(url=archive_url, tablename=JOBS_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(engine=open_archive(archive_url),
+                                                 tablename=JOBS_TABLE)},
         executors={"default": ThreadPoolExecutor(MAX_PARALLEL_JOBS)},
         job_defaults={
             "coalesce": True,

@@ -50,10 +50,8 @@ def text_of(key: str, day: int) -> str:
 SOURCES = [("alpha_news", "127.0.0.1", "alpha", 0.2), ("alpha_briefs", "127.0.0.1", "briefs", 0.2),
            ("beta_news", "127.0.0.2", "beta", 0.2), ("gamma_news", "127.0.0.3", "gamma", 1.5)]
 ARTICLES = 6
-# The listing of 127.0.0.1's sources is slow, so that the first of them to
-# take the site holds it for seconds: the other job, started on the other
-# worker a moment later (two crawls starting at once on a busy 2-core
-# machine can be a second or two apart), meets the held site every time.
+# 127.0.0.1's listings are slow: the first crawl holds the site for seconds,
+# so the other job (started seconds apart on a busy machine) always meets it.
 LISTING_DELAY = 4.0
 
 

@@ -304,6 +304,20 @@ def test_overlapping_run_is_skipped_and_logged(tmp_path: Path, site: Site, env: 
         assert start >= end
 
 
+def test_the_job_store_makes_the_archive_in_wal(tmp_path: Path, site: Site, env: dict[str, str]):
+    """WAL from the start, as crawls make it: no job switches the mode under a lock."""
+    registry = load_sources(env["DEMARCHE_SOURCES"], allow_private_addresses=True)
+    timetable = load_timetable(write_timetable(tmp_path / "t.toml", "0 3 * * *"), registry)
+    scheduler = create_scheduler(timetable, {"loopback_news": "127.0.0.1"},
+                                 env["DEMARCHE_ARCHIVE_URL"], env["DEMARCHE_SOURCES"],
+                                 env["DEMARCHE_LOG_DIR"], BackgroundScheduler)
+    scheduler.start(paused=True)
+    scheduler.shutdown()
+    with sqlite3.connect(tmp_path / "archive.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("SELECT count(*) FROM crawl_runs").fetchone() == (0,)
+
+
 def test_missed_run_is_caught_up_once_after_a_restart(tmp_path: Path, site: Site,
                                                       env: dict[str, str]):
     build_site(site)
