@@ -1,6 +1,6 @@
 """The crawl's extraction workers are forked warm by a forkserver
-(``crawler.ingest.warm``), replacements of stopped workers too, and none
-of them outlives the crawl's process."""
+(``crawler.ingest.warm``), replacements of stopped workers too, none of
+them outlives the crawl's process, and a broken pool is replaced once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+
+import pytest
 
 from crawler.ingest.workers import PageBounds, TooCostly
 from crawler.pipelines.extract import ExtractionPool
@@ -81,3 +84,26 @@ def test_killing_the_crawl_takes_its_forkserver_and_workers_with_it():
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in pids if _alive(pid)], "workers outlived the crawl"
+
+
+def test_a_broken_pool_is_replaced_once_for_every_page_that_met_the_break():
+    """A worker killed while no page is in it breaks the whole pool (pebble:
+    "All workers expired"); the pages then in flight each meet the break,
+    and the first to report it replaces the pool: the others get that same
+    replacement, which they must not stop again."""
+    bounds = PageBounds(seconds=30, memory_mb=2000)
+    broken = ExtractionPool.acquire(1, bounds)
+    try:
+        ExtractionPool.started.result(timeout=120)  # type: ignore[union-attr]
+        os.kill(broken.submit(os.getpid).result(timeout=60), signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        with pytest.raises(BrokenProcessPool):  # said as broken, not as a RuntimeError
+            while time.monotonic() < deadline:
+                broken.submit(os.getpid).result(timeout=60)
+                time.sleep(0.05)
+        first = ExtractionPool.replace_broken(broken, 1, bounds)
+        second = ExtractionPool.replace_broken(broken, 1, bounds)
+        assert first is second is ExtractionPool.current() and first is not broken
+        assert first.submit(os.getpid).result(timeout=120) > 0
+    finally:
+        ExtractionPool.release()

@@ -31,6 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,8 +185,16 @@ class BoundedPool:
                                  context=context)
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
-        inner = self._pool.schedule(_bounded_call, args=(function, args, self.bounds.memory_mb),
-                                    timeout=self.bounds.seconds)
+        try:
+            inner = self._pool.schedule(_bounded_call,
+                                        args=(function, args, self.bounds.memory_mb),
+                                        timeout=self.bounds.seconds)
+        except RuntimeError as error:
+            # pebble's pool is broken for good (a worker died while none had
+            # a task: "All workers expired"; the pages then in it already
+            # failed with BrokenProcessPool): said the same way, so that the
+            # caller replaces the pool instead of failing every later page.
+            raise BrokenProcessPool(f"the worker pool is broken: {error}") from error
         outer: Future = Future()
         inner.add_done_callback(lambda done: _settle(outer, self.bounds, done))
         outer.add_done_callback(lambda done: done.cancelled() and inner.cancel())

@@ -104,10 +104,20 @@ class ExtractionPool:
         return cls._executor
 
     @classmethod
-    def replace_broken(cls, workers: int, bounds: PageBounds) -> BoundedPool:
-        if cls._executor is not None:
-            cls._executor.shutdown(wait=False, cancel_futures=True)
-        return cls._open(workers, bounds)
+    def current(cls) -> BoundedPool:
+        assert cls._executor is not None
+        return cls._executor
+
+    @classmethod
+    def replace_broken(cls, broken: BoundedPool, workers: int, bounds: PageBounds) -> BoundedPool:
+        """A new pool in place of ``broken``. Every page in flight meets a
+        break at once, in every crawler of the process: the first replaces
+        the pool and the others take the replacement (replacing it again
+        would cancel the pages resubmitted to it)."""
+        if cls._executor is broken:
+            broken.shutdown(wait=False, cancel_futures=True)
+            cls._open(workers, bounds)
+        return cls.current()
 
     @classmethod
     def release(cls) -> None:
@@ -126,7 +136,6 @@ class ExtractionPipeline:
         self.stats = crawler.stats
         self.workers = workers
         self.bounds = bounds
-        self.pool: BoundedPool | None = None
         # Each source's learned chrome (line keys), from the archive.
         self.chrome: dict[str, frozenset[str]] = {}
 
@@ -142,7 +151,7 @@ class ExtractionPipeline:
         self.chrome.update(lines)
 
     async def open_spider(self) -> None:
-        self.pool = ExtractionPool.acquire(self.workers, self.bounds)
+        ExtractionPool.acquire(self.workers, self.bounds)
         await ExtractionPool.ready()  # the crawl begins once the workers are up
 
     def close_spider(self) -> None:
@@ -160,22 +169,23 @@ class ExtractionPipeline:
                 raise DropItem(f"shutting down, not extracted: {page.url}", log_level="INFO")
 
     async def _run(self, page: FetchedPage, source: Any) -> Statement | Rejected:
-        assert self.pool is not None
         chrome = self.chrome.get(page.source, frozenset())
+        # The process's pool as it is now: another crawler may have replaced it.
+        pool = ExtractionPool.current()
         try:
             try:
                 return await self._answer(
-                    self.pool.submit(process_and_enrich, page, source, chrome), page)
+                    pool.submit(process_and_enrich, page, source, chrome), page)
             except (BrokenProcessPool, WorkerDied) as exc:
                 # A worker died (a crash in lxml, the OOM killer): count it,
                 # and give the page one more chance in a fresh worker.
                 self.stats.inc_value("extract/worker_crash")
                 logger.error("Extraction worker died on %s (%s); trying once more", page.url, exc)
                 if isinstance(exc, BrokenProcessPool):
-                    self.pool = ExtractionPool.replace_broken(self.workers, self.bounds)
+                    pool = ExtractionPool.replace_broken(pool, self.workers, self.bounds)
                     await ExtractionPool.ready()
                 return await self._answer(
-                    self.pool.submit(process_and_enrich, page, source, chrome), page)
+                    pool.submit(process_and_enrich, page, source, chrome), page)
         except TooCostly as exc:
             return Rejected("too_costly", str(exc))
 
