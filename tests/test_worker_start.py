@@ -97,10 +97,14 @@ def test_a_broken_pool_is_replaced_once_for_every_page_that_met_the_break():
         ExtractionPool.started.result(timeout=120)  # type: ignore[union-attr]
         os.kill(broken.submit(os.getpid).result(timeout=60), signal.SIGKILL)
         deadline = time.monotonic() + 20
-        with pytest.raises(BrokenProcessPool):  # said as broken, not as a RuntimeError
+        with pytest.raises(BrokenProcessPool):  # the page in flight when pebble saw it
             while time.monotonic() < deadline:
                 broken.submit(os.getpid).result(timeout=60)
                 time.sleep(0.05)
+        # A page handed over afterwards: pebble says RuntimeError, the pool
+        # says broken (else the pipeline would fail the page and every later one).
+        with pytest.raises(BrokenProcessPool, match="the worker pool is broken"):
+            broken.submit(os.getpid)
         first = ExtractionPool.replace_broken(broken, 1, bounds)
         second = ExtractionPool.replace_broken(broken, 1, bounds)
         assert first is second is ExtractionPool.current() and first is not broken
