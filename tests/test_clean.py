@@ -36,6 +36,14 @@ def test_chrome_is_matched_on_whole_lines_only():
     assert not is_chrome("Chats between the ministers continued late into the night.")
 
 
+def test_a_php_diagnostic_printed_into_the_page_is_chrome():
+    assert is_chrome("Warning: Creating default object from empty value in "
+                     "/srv/www/site/wp-includes/class.php on line 241")
+    assert is_chrome("Deprecated: Function split() is deprecated in /var/www/a.php on line 7")
+    assert not is_chrome("Warning: the ministry said the talks in Geneva could end on "
+                         "line with last year's deadline.")
+
+
 def test_summary_cut_short_before_the_full_lede_is_dropped():
     summary = LEDE[:90] + "…"
     assert drop_repeats([summary, LEDE, "Second paragraph of the statement."]) == [

@@ -21,7 +21,7 @@ from warcio.warcwriter import WARCWriter
 from batch.warc_import import import_warcs
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
-from crawler.extraction.html import looks_like_html, sniffs_as_html
+from crawler.extraction.html import from_document_start, looks_like_html, sniffs_as_html
 from crawler.items import FetchedPage
 from tests.conftest import article_html, write_sources
 
@@ -108,6 +108,35 @@ def test_each_page_is_read_on_every_path(name: str, content_type: str | None):
     assert not isinstance(result, Rejected), result
     assert result.title == TITLE
     assert all(p in result.body for p in PARAS)
+
+
+def test_what_a_server_printed_before_the_document_is_not_read():
+    # The parser would open the body at the warning and take the <head> into it.
+    warnings = PHP_WARNING * 40  # far past the bytes a sniffer looks at
+    head = '<meta name="author" content="Anna Petrova"><title>' + TITLE
+    body = (warnings + "<!DOCTYPE html>" + ARTICLE).replace("<title>" + TITLE, head)
+    assert head in body
+    result = extract_statement(_page(body.encode("utf-8"), None))
+    assert not isinstance(result, Rejected), result
+    assert "Undefined variable" not in result.body and "page.php" not in result.body
+    assert (result.title, result.author) == (TITLE, "Anna Petrova")
+    assert "text_before_document" in result.notes
+
+
+@pytest.mark.parametrize("text", [
+    "<!DOCTYPE html><html><body><p>x</p></body></html>",  # nothing before
+    "\ufeff \n<!-- saved 2024 -->\n<!DOCTYPE html><html>",  # only white space and comments
+    "<head><title>T</title></head>\n<html><body>",  # the document's own structure before
+    "<div>text</div>\n" + "x" * 20_000 + "\n<html><body>",  # too far in to be a preamble
+    '<p>Write <code>\n<html lang="en"> at the top.</code></p>',  # not a document of its own
+])
+def test_a_page_without_a_preamble_is_read_whole(text: str):
+    assert from_document_start(text) == (text, False)
+
+
+def test_a_preamble_goes_up_to_the_documents_line():
+    assert from_document_start("Notice: x in /a.php on line 3\n  <!doctype html><html>") == (
+        "<!doctype html><html>", True)
 
 
 def test_a_declaration_naming_another_charset_is_obeyed():

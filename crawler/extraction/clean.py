@@ -61,6 +61,10 @@ _CHROME_SHAPES = [
     re.compile(r"^(our|read our) (editorial )?standards(\s*:.{0,80})?$"),
     # Photo credits printed as paragraphs: "Photo: AFP", "Фото: Имя, Издание".
     re.compile(r"^(photo|photos|foto|fotos|фото|图|图片|摄影|crédit photo)\s*[:：]\s*[^.]{0,60}$"),
+    # A PHP diagnostic the server printed into the page: "Warning:
+    # Creating default object from empty value in /www/x.php on line 36".
+    re.compile(r"^(php )?(warning|notice|deprecated|strict standards|fatal error|parse error)"
+               r"\s*:.{0,500}\bin \S+\.php on line \d+$"),
 ]
 
 # A line made only of these (and digits and punctuation) is a date or time

@@ -53,6 +53,19 @@ _ACTED_ON = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f\ufffd]")
 # lxml refuses text that opens with an XML declaration naming an encoding
 # (the text is decoded already): the declaration goes, the page stays.
 _XML_DECLARATION = re.compile(r"\A[\s\ufeff]*<\?xml\b[^>]*>")
+# What a server printed before the document (PHP warnings, a stray
+# byte-order mark of an included file): the HTML parser opens the body
+# there and puts the page's <head>, its title and metadata, inside it, and
+# the warnings become the article's first lines. A document that starts on
+# a line of its own within the first ``BEFORE_DOCUMENT_CHARS``, after text
+# whose only tags are those such messages are printed with, is read from
+# its start. (Any other tag, <head> or <p>, makes it part of the page.)
+BEFORE_DOCUMENT_CHARS = 16_384
+_DOCUMENT_LINE = re.compile(r"^[^\S\n]*\ufeff*(?=<(?:!doctype\s+html|html)[\s>])",
+                            re.IGNORECASE | re.MULTILINE)
+_TAG = re.compile(r"</?([a-z][a-z0-9]*)", re.IGNORECASE)
+_MESSAGE_TAGS = {"br", "b", "i", "strong", "em", "font", "span", "script", "style"}
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 # The WHATWG MIME Sniffing Standard's patterns for HTML ("rules for
@@ -239,6 +252,19 @@ def _date_finder(tree: lxml_html.HtmlElement, url: str | None) -> Callable[[], s
     return lambda: find_date(tree, **{**set_date_params(True), "url": url})
 
 
+def from_document_start(text: str) -> tuple[str, bool]:
+    """``text`` from its document's first line on, and whether anything
+    but white space and comments went before it."""
+    found = _DOCUMENT_LINE.search(text, 0, BEFORE_DOCUMENT_CHARS)
+    if found is None or found.start() == 0:
+        return text, False
+    before = _COMMENT.sub("", text[:found.start()])
+    if (not before.strip(" \t\r\n\ufeff")
+            or any(tag.lower() not in _MESSAGE_TAGS for tag in _TAG.findall(before))):
+        return text, False
+    return text[found.end():], True
+
+
 def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft | Rejected:
     decoded = decode_html(body, content_type)
     if len(decoded.text) > MAX_HTML_CHARS:
@@ -249,7 +275,7 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
             # An image, an archive or a document served as text/html.
             return Rejected("not_html", "binary content, not text")
         text = _VERTICAL_SPACE.sub(" ", _CONTROL.sub("", text))
-    text = _XML_DECLARATION.sub("", text)
+    text, cut = from_document_start(_XML_DECLARATION.sub("", text))
     try:
         tree = lxml_html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -277,5 +303,6 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
         section=meta.section,
         site_name=meta.site_name,
         link_keys=_link_keys(link_texts),
-        notes=["charset_mismatch"] if decoded.charset_mismatch else [],
+        notes=(["charset_mismatch"] if decoded.charset_mismatch else [])
+        + (["text_before_document"] if cut else []),
     )
