@@ -36,3 +36,21 @@ def test_no_declaration_detected():
             + "</body></html>").encode("cp1251")
     page = decode_html(body, None)
     assert "Министерство" in page.text
+
+
+def test_a_utf8_body_with_a_character_cut_in_two_is_still_utf8():
+    # A CMS cut a teaser in the middle of "ó": one broken sequence among many good ones.
+    teaser = "Wiceminister spotkał się z ambasadorami. Rozmowy dotyczyły przyszł".encode()
+    body = (TEXT.format(meta="").encode("utf-8") + b"<p>" + teaser + b"\xc3...</p>"
+            + "<p>Zażółć gęślą jaźń, powiedział rzecznik.</p>".encode() * 3)
+    page = decode_html(body, "text/html; charset=iso-8859-1")
+    assert page.encoding == "utf-8" and page.charset_mismatch
+    assert "Заявление" in page.text and "Zażółć gęślą jaźń" in page.text
+
+
+def test_a_legacy_page_with_a_few_accents_stays_legacy():
+    # Each lone accented byte is a broken UTF-8 sequence; none is a good one.
+    body = ("<html><body>" + "<p>Le ministre a parlé de la coopération.</p>" * 2
+            + "<p>" + "x" * 5000 + "</p></body></html>").encode("cp1252")
+    page = decode_html(body, "text/html; charset=iso-8859-1")
+    assert "parlé" in page.text and "coopération" in page.text and not page.charset_mismatch

@@ -75,11 +75,25 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
                 return DecodedPage(body.decode(guess, errors="replace"), guess, declared, True)
         return DecodedPage(text, encoding, declared, False)
     if not body.isascii():
-        try:
-            utf8_text = body.decode("utf-8")
-        except UnicodeDecodeError:
+        utf8_text = body.decode("utf-8", errors="replace")
+        if not _mostly_utf8(utf8_text):
             return DecodedPage(text, encoding, declared, False)
         # Valid UTF-8 with multi-byte sequences is almost never a legacy
         # single-byte text by accident: the declaration is the lie.
         return DecodedPage(utf8_text.lstrip("\ufeff"), "utf-8", declared, True)
     return DecodedPage(text, encoding, declared, False)
+
+
+# A UTF-8 page may hold a broken sequence or two (a teaser cut in the middle
+# of a character by its CMS) and still be UTF-8: its other multi-byte
+# characters outnumber the broken ones many times over. A legacy
+# single-byte text read as UTF-8 is nearly all broken sequences.
+UTF8_VALID_PER_BROKEN = 20
+
+
+def _mostly_utf8(text: str) -> bool:
+    broken = text.count("\ufffd")
+    if broken > max(3, len(text) // 1000):
+        return False
+    valid = len(text) - len(text.encode("ascii", "ignore")) - broken
+    return valid > 0 and valid >= UTF8_VALID_PER_BROKEN * broken
