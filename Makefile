@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 
-.PHONY: install demo test bench-extract bench-enrich bench-schedule bench-import bench-write bench-crawl bench-search bench-sitemap report-screenshot screenshots clean
+.PHONY: install demo test bench-extract bench-variants bench-enrich bench-schedule bench-import bench-write bench-crawl bench-search bench-sitemap report-screenshot screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "demarche needs Python 3.11 or newer (set PYTHON=...)")'
@@ -45,6 +45,13 @@ test: $(TEST_STAMP)
 # readability-lxml, all in one run; rewrites the tables in docs/extraction.md.
 bench-extract: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.extraction
+
+# The dev and snippets pages served the ways real servers serve pages (PHP
+# warnings first, an XML declaration, a wrong charset header, UTF-16,
+# <div> or <br><br> paragraphs), scored by each set's scorer, demarche
+# beside trafilatura (about three minutes).
+bench-variants: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks.extraction_variants
 
 # Who said what (speakers, quotes, attribution, countries) on the real pages of
 # ../shared/eval/enrich-dev, scored by its score.py, and everything against the

@@ -28,6 +28,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import set_date_params
 
 from crawler.extraction.body import main_text
+from crawler.extraction.breaks import paragraphs_from_breaks
 from crawler.extraction.clean import link_key
 from crawler.extraction.dates import date_in_markup
 from crawler.extraction.decode import decode_html, looks_binary
@@ -280,6 +281,7 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
         tree = lxml_html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:
         return Rejected("malformed", f"no HTML document could be parsed: {exc}")
+    paragraphs_from_breaks(tree)
     # Read what the tree says before the extractors prune their copies.
     nodes = jsonld_nodes(tree)
     markup_date = date_in_markup(tree, nodes)
