@@ -3,8 +3,9 @@ servers serve pages, each scored against the set's own answers.
 
 A page nobody tuned on differs from the saved sets less in its article
 than in how it reaches the extractor: a PHP warning printed before the
-document, an XML declaration, a header naming the wrong charset, UTF-16,
-paragraphs made of ``<br><br>`` or of ``<div>`` instead of ``<p>``. Each
+document, an XML declaration, no ``<head>`` at all, a header naming the
+wrong charset, UTF-16, paragraphs made of ``<br><br>`` or of ``<div>``
+instead of ``<p>``. Each
 variant below rewrites every page of ``../shared/eval/dev`` and
 ``../shared/eval/snippets`` so, and demarche and trafilatura's
 ``bare_extraction`` read the result as ``demarche extract`` reads a saved
@@ -12,9 +13,12 @@ page (bytes, the content type only where the variant sets one). The
 figures are the sets' own scorers' (token F1, snippet F1), so a variant's
 row says what the change of serving costs, next to what it costs a peer.
 
-Two of the variants found faults this way (crawler/extraction/html.py,
-decode.py): a page behind PHP warnings lost its <head>, and a UTF-8 page
-with one character cut in two was read in the header's wrong charset.
+Variants found faults this way (crawler/extraction/html.py, decode.py,
+breaks.py): a page behind PHP warnings lost its <head>; a UTF-8 page with
+one character cut in two was read in the header's wrong charset; a page
+saved from its <body> on was refused as not HTML when it opened with an
+element outside the sniffing standard's short list (<header>, <section>,
+a custom element); and paragraphs made of line breaks lost their lede.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ from benchmarks.extraction_sets import EvalSet, Predictions, dev_set, snippets_s
 _PHP = (b"<br />\n<b>Warning</b>:  Undefined array key \"lang\" in <b>/var/www/html/inc/"
         b"header.php</b> on line <b>14</b><br />\n")
 _BOM = b"\xef\xbb\xbf"
+# The doctype, <html>, <body> tags and the whole <head>: the page as a
+# clipping tool or a CMS's API hands over its article's surroundings.
+_HEAD_AND_WRAPPERS = re.compile(
+    rb"<!doctype[^>]*>|</?(?:html|body)(?:\s[^>]*)?>|<head(?:\s[^>]*)?>.*?</head>",
+    re.IGNORECASE | re.DOTALL)
 _P_OPEN = re.compile(rb"<p(\s[^>]*)?>", re.IGNORECASE)
 _P_CLOSE = re.compile(rb"</p\s*>", re.IGNORECASE)
 
@@ -50,6 +59,7 @@ VARIANTS: dict[str, tuple[Callable[[bytes], bytes], str | None]] = {
     "PHP warnings before the document": (lambda body: _PHP * 3 + body, None),
     "an XML declaration first": (
         lambda body: b'<?xml version="1.0"?>\n' + body.removeprefix(_BOM), None),
+    "saved from its <body> on": (lambda body: _HEAD_AND_WRAPPERS.sub(b"", body), None),
     "a latin-1 header": (lambda body: body, "text/html; charset=iso-8859-1"),
     "UTF-16 with its byte-order mark": (_utf16, None),
     "paragraphs as <div>": (

@@ -54,13 +54,19 @@ PAGES = {
     b"<SCRIPT>var a;</SCRIPT>", b"<iframe src=x>", b"<h1>", b"<div class=a>", b"<font>",
     b"<table>", b"<a href=x>", b"<style>", b"<title>", b"<b>", b"<body>", b"<br />", b"<br/>",
     b"<p>", b"<!-- saved -->", b"\xef\xbb\xbf<html>", b"<html\n lang=en>",
+    # Past the standard's list: every HTML element (a page saved from its
+    # <body> on, an article fragment), and a conditional comment.
+    b"<header class=top>", b"<section>", b"<span>", b'<link rel="stylesheet" href=a.css>',
+    b"<noscript>", b"<abbr>", b"<main>", b"<!--[if lt IE 9]>", b"<amp-state id=s>",
+    b"<app-root ng-version=5>", b"<svg style='display:none'><symbol id=i/></svg>\n<div>",
 ])
 def test_a_tag_opening_after_whitespace_is_html(opening: bytes):
     assert sniffs_as_html(opening + b"rest of the page")
 
 
 @pytest.mark.parametrize("body", [
-    b"<bogus>", b"<brand>", b"<body-part>", b"<abbr>", b"plain text", b'{"html": "<p>x</p>"}',
+    b"<bogus>", b"<brand>", b"<bodypart>", b"plain text", b'{"html": "<p>x</p>"}',
+    b"<svg xmlns='http://www.w3.org/2000/svg'>", b"<urlset xmlns='x'>", b"<rss version='2.0'>",
     b"%PDF-1.7", b"GIF89a", b"<?xml version='1.0'?><rss version='2.0'><channel>",
     b"<?xml version='1.0'?>\n<!-- feed -->\n<feed xmlns='http://www.w3.org/2005/Atom'>",
     b"a text that mentions <html> in passing",

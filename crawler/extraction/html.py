@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 import lxml.etree
 from htmldate import find_date
 from lxml import html as lxml_html
+from lxml.html import defs
 from trafilatura.metadata import (
     examine_meta,
     extract_author,
@@ -69,25 +70,33 @@ _MESSAGE_TAGS = {"br", "b", "i", "strong", "em", "font", "span", "script", "styl
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
-# The WHATWG MIME Sniffing Standard's patterns for HTML ("rules for
-# identifying an unknown MIME type"): after leading whitespace, one of these
-# openings, in any case, where a tag name ends. A page may open with
-# a <script> or <style> and the parser supplies <html>, <head> and <body>;
-# a PHP warning opens with <br />. <meta> is ours: a saved page cut at its
-# <head> starts there.
-_HTML_OPENING = re.compile(
-    rb"<(?:!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p|!--"
-    # The standard ends a tag name at a space or ">"; the other whitespace
-    # and "/" (<br/>) end it for the HTML parser too.
-    rb"|meta)[ \t\n\x0c\r>/]"
-)
+# The WHATWG MIME Sniffing Standard's rule for HTML ("rules for identifying
+# an unknown MIME type"): after leading whitespace, an opening tag, in any
+# case, where the tag name ends. The standard lists 17 openings (<!DOCTYPE
+# HTML, <html, <head, <script, <div, <p, <br, <!-- ...); a page saved from
+# its <body> on, or a CMS's article fragment, opens with <header>,
+# <section>, <span> or <link> as often, so every HTML element name counts
+# here. XML (feeds, sitemaps) opens with names of its own and stays apart;
+# so does a standalone SVG or MathML image.
+_HTML_ELEMENTS = (frozenset(defs.tags) | frozenset(defs.html5_tags)
+                  | {"main", "picture", "template", "dialog", "frame", "data", "search"}
+                  ) - {"svg", "math"}
+# The standard ends a tag name at a space or ">"; the other whitespace and
+# "/" (<br/>) end it for the HTML parser too. A comment needs no end
+# (<!--[if IE]> opens many old pages). A custom element's name holds a
+# hyphen (<amp-state>, <app-root>).
+_TAG_OPENING = re.compile(rb"<(?:!--|(!doctype html|[a-z][a-z0-9]*(?:-[a-z0-9-]*)?)[ \t\n\x0c\r>/])")
+# A page's body may open with an inline SVG (an icon sprite); an SVG image
+# holds none of these.
+_HTML_AFTER_SVG = re.compile(rb"<(?:div|p|span|section|article|header|main|body|table|ul|h1|h2)[\s>]")
+SVG_LOOK_BYTES = 65_536
 _WHITESPACE = b" \t\n\x0c\r"
 # The standard sniffs this many bytes: the resource header.
 SNIFF_BYTES = 1445
 # An XHTML page opens with an XML declaration and maybe comments and
 # processing instructions; what follows decides, as a browser's XML parser
 # finds an XHTML root element.
-_XML_PROLOG = re.compile(rb"<\?xml\b.*?\?>(?:\s+|<!--.*?-->|<\?.*?\?>)*", re.DOTALL)
+_XML_PROLOG = re.compile(rb"<\?xml\b.*?\?>(?:\s+|<!--.*?-->|<\?.*?\?>|\xef\xbb\xbf)*", re.DOTALL)
 # Parse and look: a page that opens with a line of text (a server's warning,
 # a stray byte-order mark of an included file) and then the document, on a
 # line of its own.
@@ -104,8 +113,22 @@ def sniffs_as_html(body: bytes) -> bool:
     head = head.lstrip(_WHITESPACE).lower()
     prolog = _XML_PROLOG.match(head)
     if prolog:
-        return _HTML_OPENING.match(head, prolog.end()) is not None
-    return _HTML_OPENING.match(head) is not None or _DOCUMENT_START.search(head) is not None
+        return _opens_html(head, prolog.end(), body)
+    return _opens_html(head, 0, body) or _DOCUMENT_START.search(head) is not None
+
+
+def _opens_html(head: bytes, at: int = 0, body: bytes = b"") -> bool:
+    """Whether the lower-cased ``head`` has an HTML tag opening at ``at``
+    (``body``: the whole page, for what follows an opening <svg>)."""
+    found = _TAG_OPENING.match(head, at)
+    if found is None:
+        return False
+    name = found[1]
+    if name in (None, b"!doctype html") or b"-" in name:
+        return True
+    if name in (b"svg", b"math"):
+        return _HTML_AFTER_SVG.search(body[:SVG_LOOK_BYTES].lower()) is not None
+    return name.decode("ascii") in _HTML_ELEMENTS
 
 
 def looks_like_html(content_type: str | None, body: bytes) -> bool:
