@@ -69,3 +69,18 @@ def test_author_on_real_pages(shared: Path, file: str, author: str | None):
     result = extract_statement(page)
     assert isinstance(result, Statement), result
     assert result.author == author
+
+
+@pytest.mark.parametrize(("declared", "expected"), [
+    ("World", "World"),
+    ("  Press   releases ", "Press releases"),
+    ("Politics, World", "Politics, World"),  # two names may be a breadcrumb
+    # A keyword list declared as the section: its first entry.
+    ("general-news,trials,legal-proceedings,law-and-order,theft,crime", "general-news"),
+    ("Noticias, Trome, Peru, Mundo, Deportes", "Noticias"),
+    ("x" * 81, None),  # no label is this long
+])
+def test_a_section_is_a_label(declared: str, expected: str | None):
+    from crawler.extraction.html import section_label
+
+    assert section_label(declared) == expected

@@ -232,6 +232,20 @@ def page_categories(tree: lxml_html.HtmlElement) -> list[str]:
     return extract_catstags("category", tree) if _CATEGORY_MARKUP(tree) else []
 
 
+# A section is a label ("World", "Press releases"). What a page declares as
+# its section or category is often its keyword list instead ("general-news,
+# trials, legal-proceedings, ..."): the list's first entry is the section.
+SECTION_CHARS = 80
+_LIST_SEPARATOR = re.compile(r"\s*[,;|]\s*")
+
+
+def section_label(declared: str) -> str | None:
+    """The section a page's declared section or category names, or None."""
+    parts = [p for p in _LIST_SEPARATOR.split(" ".join(declared.split())) if p]
+    label = parts[0] if len(parts) >= 3 else " ".join(declared.split())
+    return label if label and len(label) <= SECTION_CHARS else None
+
+
 @dataclass
 class PageMeta:
     title: str | None
@@ -266,7 +280,7 @@ def page_metadata(tree: lxml_html.HtmlElement) -> PageMeta:
         title=meta.title or extract_title(tree),
         author=meta.author or page_byline(tree),
         site_name=site_name,
-        section=categories[0] if categories else None,
+        section=section_label(categories[0]) if categories else None,
         author_declared=bool(meta.author),
     )
 
