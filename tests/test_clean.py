@@ -36,6 +36,13 @@ def test_chrome_is_matched_on_whole_lines_only():
     assert not is_chrome("Chats between the ministers continued late into the night.")
 
 
+def test_wordpress_sharing_buttons_are_chrome_in_each_language():
+    for label in ["Share this:", "Like this:", "Teilen mit:", "Gefällt mir", "Wird geladen …",
+                  "J'aime chargement…", "Me gusta Cargando...", "Нравится Загрузка..."]:
+        assert is_chrome(label), label
+    assert not is_chrome("Teilen mit: the ministers said they would share the costs equally.")
+
+
 def test_a_php_diagnostic_printed_into_the_page_is_chrome():
     assert is_chrome("Warning: Creating default object from empty value in "
                      "/srv/www/site/wp-includes/class.php on line 241")

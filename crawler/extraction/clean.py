@@ -43,6 +43,13 @@ KNOWN_CHROME = {
     # German
     "abonnieren", "teilen", "drucken", "seite drucken", "mehr zum thema",
     "schließen", "anmelden oder registrieren",
+    # WordPress's sharing and like buttons (Jetpack), the most common widget
+    # of all inside an article container, as each language edition prints it.
+    "share this", "like this", "like loading", "teilen mit", "teilen sie dies mit",
+    "gefällt mir", "wird geladen", "gefällt mir wird geladen", "ähnliche beiträge",
+    "partager", "jaime ça", "jaime chargement", "sur le même thème", "compartir",
+    "comparte esto", "me gusta esto", "me gusta cargando", "relacionado", "нравится",
+    "нравится загрузка", "похожее",
 }
 
 # Whole-line shapes of chrome: counters, share rows and prompts, the
