@@ -54,3 +54,20 @@ def test_a_legacy_page_with_a_few_accents_stays_legacy():
             + "<p>" + "x" * 5000 + "</p></body></html>").encode("cp1252")
     page = decode_html(body, "text/html; charset=iso-8859-1")
     assert "parlé" in page.text and "coopération" in page.text and not page.charset_mismatch
+
+
+def test_replacement_characters_a_utf8_page_holds_are_not_broken_sequences():
+    # The page's own U+FFFD (text a CMS damaged before) is valid UTF-8.
+    body = ("<p>The minister’s office said “yes”. " + "word " * 300
+            + "I don\ufffdt agree \ufffd\ufffd\ufffd.</p>").encode("utf-8")
+    page = decode_html(body, "text/html; charset=iso-8859-1")
+    assert page.encoding == "utf-8" and "minister’s office said “yes”" in page.text
+
+
+def test_a_legacy_article_in_a_utf8_template_is_read_as_declared():
+    # Three broken sequences or more: two encodings, the header's wins.
+    menu = "".join(f"<li>{name}</li>" for name in ["Русский", "Français", "中文", "Español"] * 3)
+    body = (f"<ul>{menu}</ul>".encode() + "<p>The minister’s office said the “review” "
+            "was over.</p>".encode("cp1252"))
+    page = decode_html(body, "text/html; charset=windows-1252")
+    assert "minister’s office said the “review”" in page.text and not page.charset_mismatch

@@ -69,6 +69,7 @@ def test_a_tag_opening_after_whitespace_is_html(opening: bytes):
     b"<svg xmlns='http://www.w3.org/2000/svg'>", b"<urlset xmlns='x'>", b"<rss version='2.0'>",
     b"%PDF-1.7", b"GIF89a", b"<?xml version='1.0'?><rss version='2.0'><channel>",
     b"<?xml version='1.0'?>\n<!-- feed -->\n<feed xmlns='http://www.w3.org/2005/Atom'>",
+    b"<?xml version='1.0'?><data><item/></data>", b"<?xml version='1.0'?><web-app>",
     b"a text that mentions <html> in passing",
 ])
 def test_other_openings_are_not_html(body: bytes):
@@ -141,8 +142,20 @@ def test_a_page_without_a_preamble_is_read_whole(text: str):
 
 
 def test_a_preamble_goes_up_to_the_documents_line():
-    assert from_document_start("Notice: x in /a.php on line 3\n  <!doctype html><html>") == (
-        "<!doctype html><html>", True)
+    page = "<!doctype html><html><head><title>T</title></head>"
+    assert from_document_start("Notice: x in /a.php on line 3\n  " + page) == (page, True)
+
+
+@pytest.mark.parametrize("text", [
+    # A script holding a template that opens a line with <html>.
+    "<script>var t = `\n<html><body>tpl</body></html>`;</script>\n<div>Real page text</div>",
+    # The document line commented out, the comment left open before it.
+    "<b>Note</b>\n<!-- old layout\n<html><head><title>T</title></head>",
+    # Words that mention the tag, with no document after them.
+    "<b>Hello</b> article text\n<html> is the root element of a page.",
+])
+def test_what_only_looks_like_a_document_line_cuts_nothing(text: str):
+    assert from_document_start(text) == (text, False)
 
 
 def test_a_declaration_naming_another_charset_is_obeyed():

@@ -45,11 +45,10 @@ KNOWN_CHROME = {
     "schließen", "anmelden oder registrieren",
     # WordPress's sharing and like buttons (Jetpack), the most common widget
     # of all inside an article container, as each language edition prints it.
-    "share this", "like this", "like loading", "teilen mit", "teilen sie dies mit",
-    "gefällt mir", "wird geladen", "gefällt mir wird geladen", "ähnliche beiträge",
-    "partager", "jaime ça", "jaime chargement", "sur le même thème", "compartir",
-    "comparte esto", "me gusta esto", "me gusta cargando", "relacionado", "нравится",
-    "нравится загрузка", "похожее",
+    # (Not the one-word labels a transcript's answer could be: "Нравится.")
+    "like loading", "teilen mit", "teilen sie dies mit", "wird geladen",
+    "gefällt mir wird geladen", "ähnliche beiträge", "jaime chargement",
+    "sur le même thème", "comparte esto", "me gusta cargando", "нравится загрузка",
 }
 
 # Whole-line shapes of chrome: counters, share rows and prompts, the

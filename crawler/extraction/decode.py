@@ -76,7 +76,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
         return DecodedPage(text, encoding, declared, False)
     if not body.isascii():
         utf8_text = body.decode("utf-8", errors="replace")
-        if not _mostly_utf8(utf8_text):
+        if not _mostly_utf8(utf8_text, body.count(b"\xef\xbf\xbd")):
             return DecodedPage(text, encoding, declared, False)
         # Valid UTF-8 with multi-byte sequences is almost never a legacy
         # single-byte text by accident: the declaration is the lie.
@@ -87,13 +87,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
 # A UTF-8 page may hold a broken sequence or two (a teaser cut in the middle
 # of a character by its CMS) and still be UTF-8: its other multi-byte
 # characters outnumber the broken ones many times over. A legacy
-# single-byte text read as UTF-8 is nearly all broken sequences.
+# single-byte text read as UTF-8 is nearly all broken sequences. More than
+# two is more often a page of two encodings (a legacy article in a UTF-8
+# template), read as its header says.
 UTF8_VALID_PER_BROKEN = 20
+UTF8_MOST_BROKEN = 2
 
 
-def _mostly_utf8(text: str) -> bool:
-    broken = text.count("\ufffd")
-    if broken > max(3, len(text) // 1000):
+def _mostly_utf8(text: str, kept: int) -> bool:
+    """``kept``: the U+FFFD the page itself holds (as UTF-8 bytes), which
+    are no broken sequence."""
+    broken = text.count("\ufffd") - kept
+    if broken > UTF8_MOST_BROKEN:
         return False
     valid = len(text) - len(text.encode("ascii", "ignore")) - broken
     return valid > 0 and valid >= UTF8_VALID_PER_BROKEN * broken

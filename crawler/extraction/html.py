@@ -66,8 +66,12 @@ BEFORE_DOCUMENT_CHARS = 16_384
 _DOCUMENT_LINE = re.compile(r"^[^\S\n]*\ufeff*(?=<(?:!doctype\s+html|html)[\s>])",
                             re.IGNORECASE | re.MULTILINE)
 _TAG = re.compile(r"</?([a-z][a-z0-9]*)", re.IGNORECASE)
-_MESSAGE_TAGS = {"br", "b", "i", "strong", "em", "font", "span", "script", "style"}
+# (PHP's html_errors link to the manual with <a>; Xdebug prints a table.)
+_MESSAGE_TAGS = {"br", "b", "i", "strong", "em", "font", "span", "small", "a", "table",
+                 "tbody", "tr", "th", "td"}
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# What follows the line must be a document: its head or body opens soon.
+_DOCUMENT_FOLLOWS = re.compile(r"<(?:head|body|title|meta)[\s>/]", re.IGNORECASE)
 
 
 # The WHATWG MIME Sniffing Standard's rule for HTML ("rules for identifying
@@ -78,6 +82,9 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # <section>, <span> or <link> as often, so every HTML element name counts
 # here. XML (feeds, sitemaps) opens with names of its own and stays apart;
 # so does a standalone SVG or MathML image.
+_STANDARD_OPENINGS = frozenset({b"!doctype html", b"html", b"head", b"script", b"iframe", b"h1",
+                                b"div", b"font", b"table", b"a", b"style", b"title", b"b",
+                                b"body", b"br", b"p", b"meta"})
 _HTML_ELEMENTS = (frozenset(defs.tags) | frozenset(defs.html5_tags)
                   | {"main", "picture", "template", "dialog", "frame", "data", "search"}
                   ) - {"svg", "math"}
@@ -113,7 +120,10 @@ def sniffs_as_html(body: bytes) -> bool:
     head = head.lstrip(_WHITESPACE).lower()
     prolog = _XML_PROLOG.match(head)
     if prolog:
-        return _opens_html(head, prolog.end(), body)
+        found = _TAG_OPENING.match(head, prolog.end())
+        # (An XML document's root may share an HTML element's name: <data>,
+        # <object>, <map>. XHTML opens with the standard's openings.)
+        return found is not None and (found[1] is None or found[1] in _STANDARD_OPENINGS)
     return _opens_html(head, 0, body) or _DOCUMENT_START.search(head) is not None
 
 
@@ -243,7 +253,7 @@ def section_label(declared: str) -> str | None:
     """The section a page's declared section or category names, or None."""
     parts = [p for p in _LIST_SEPARATOR.split(" ".join(declared.split())) if p]
     label = parts[0] if len(parts) >= 3 else " ".join(declared.split())
-    return label if label and len(label) <= SECTION_CHARS else None
+    return label if any(c.isalnum() for c in label) and len(label) <= SECTION_CHARS else None
 
 
 @dataclass
@@ -296,9 +306,13 @@ def from_document_start(text: str) -> tuple[str, bool]:
     found = _DOCUMENT_LINE.search(text, 0, BEFORE_DOCUMENT_CHARS)
     if found is None or found.start() == 0:
         return text, False
-    before = _COMMENT.sub("", text[:found.start()])
-    if (not before.strip(" \t\r\n\ufeff")
-            or any(tag.lower() not in _MESSAGE_TAGS for tag in _TAG.findall(before))):
+    before = text[:found.start()]
+    if before.count("<!--") > 100:  # (each unclosed one is a scan to the end)
+        return text, False
+    before = _COMMENT.sub("", before)
+    if (not before.strip(" \t\r\n\ufeff") or "<!--" in before  # the line is commented out
+            or any(tag.lower() not in _MESSAGE_TAGS for tag in _TAG.findall(before))
+            or not _DOCUMENT_FOLLOWS.search(text, found.end(), found.end() + 4096)):
         return text, False
     return text[found.end():], True
 
