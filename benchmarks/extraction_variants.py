@@ -5,7 +5,7 @@ A page nobody tuned on differs from the saved sets less in its article
 than in how it reaches the extractor: a PHP warning printed before the
 document, an XML declaration, no ``<head>`` at all, a header naming the
 wrong charset, UTF-16, paragraphs made of ``<br><br>`` or of ``<div>``
-instead of ``<p>``. Each
+instead of ``<p>``, or each put in a table of one cell as pre-CSS sites did. Each
 variant below rewrites every page of ``../shared/eval/dev`` and
 ``../shared/eval/snippets`` so, and demarche and trafilatura's
 ``bare_extraction`` read the result as ``demarche extract`` reads a saved
@@ -18,7 +18,8 @@ breaks.py): a page behind PHP warnings lost its <head>; a UTF-8 page with
 one character cut in two was read in the header's wrong charset; a page
 saved from its <body> on was refused as not HTML when it opened with an
 element outside the sniffing standard's short list (<header>, <section>,
-a custom element); and paragraphs made of line breaks lost their lede.
+a custom element); paragraphs made of line breaks lost their lede; and
+paragraphs in one-cell tables fell below trafilatura (layout.py).
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ VARIANTS: dict[str, tuple[Callable[[bytes], bytes], str | None]] = {
         lambda body: _P_CLOSE.sub(b"</div>", _P_OPEN.sub(rb"<div\1>", body)), None),
     "paragraphs as <br><br>": (
         lambda body: _P_CLOSE.sub(b"<br><br>", _P_OPEN.sub(b"", body)), None),
+    "each paragraph in a one-cell table": (
+        lambda body: _P_CLOSE.sub(b"</td></tr></table>", _P_OPEN.sub(b"<table><tr><td>", body)),
+        None),
 }
 
 _SETS: dict[str, EvalSet] = {}

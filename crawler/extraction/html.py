@@ -35,6 +35,7 @@ from crawler.extraction.dates import date_in_markup
 from crawler.extraction.decode import decode_html, looks_binary
 from crawler.extraction.draft import Draft, Rejected
 from crawler.extraction.jsonld import article_body, jsonld_nodes
+from crawler.extraction.layout import unwrap_single_cells
 from crawler.extraction.metadata import choose_title
 from storage.urls import normalise_url
 
@@ -332,6 +333,7 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
         tree = lxml_html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:
         return Rejected("malformed", f"no HTML document could be parsed: {exc}")
+    unwrap_single_cells(tree)
     paragraphs_from_breaks(tree)
     # Read what the tree says before the extractors prune their copies.
     nodes = jsonld_nodes(tree)
