@@ -77,3 +77,12 @@ def test_a_real_article_written_with_breaks_keeps_its_lede(shared: Path):
                                            200, None, body, datetime.now(UTC)))
     assert result.body.startswith("President of the Senate, Bukola Saraki, Senator Dino Melaye")
     assert "The move was over their invitation by the Nigeria Police." in result.body.split("\n\n")
+
+
+def test_a_control_character_named_by_reference_does_not_stop_the_page():
+    # The parser keeps "&#1;" as U+0001, which lxml refuses in a new <p>.
+    body = (f"<html><body><div>{LEDE.replace('Tuesday', 'Tues&#1;day')}<br><br>{SECOND}"
+            f"</div></body></html>").encode()
+    result = extract_statement(FetchedPage("", "https://mfa.example/news/13", 200, "text/html",
+                                           body, datetime.now(UTC)))
+    assert result.body.split("\n\n") == [LEDE, SECOND]

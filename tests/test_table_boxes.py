@@ -47,3 +47,11 @@ def test_paragraphs_each_in_a_one_cell_table_read_as_paragraphs():
     result = extract_statement(FetchedPage("", "https://mfa.example/news/3", 200, "text/html",
                                            body.encode(), datetime.now(UTC)))
     assert result.body.split("\n\n") == PARAS
+
+
+def test_a_control_character_named_by_reference_does_not_stop_the_page():
+    body = (f"<html><body><div><table><tr><td>{PARAS[0].replace('Friday', 'Fri&#2;day')}"
+            f"</td></tr></table>{PARAS[1].replace('March', 'Ma&#3;rch')}</div></body></html>")
+    result = extract_statement(FetchedPage("", "https://mfa.example/news/4", 200, "text/html",
+                                           body.encode(), datetime.now(UTC)))
+    assert PARAS[0] in result.body and PARAS[1] in result.body

@@ -18,6 +18,8 @@ breaks in a sidebar holds too little.
 
 from __future__ import annotations
 
+import re
+
 from lxml import html as lxml_html
 
 # Containers whose own text can be paragraphs (not <p>: a paragraph in a
@@ -34,15 +36,28 @@ _BLOCKS = frozenset({
 MIN_OWN_TEXT = 200
 
 
+# What XML 1.0 does not allow in text. The parser keeps such a character
+# when the page names it by reference ("&#1;"), but lxml refuses it in a
+# string given to an element: text moved into a new element goes without.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def settable_text(text: str | None) -> str | None:
+    """``text`` as lxml accepts it for an element's text or tail."""
+    return _NOT_XML.sub("", text) if text else text
+
+
 def _blank(text: str | None) -> bool:
     return not text or not text.strip()
 
 
+def _is_break(node: object) -> bool:
+    return isinstance(getattr(node, "tag", None), str) and node.tag == "br"  # type: ignore[attr-defined]
+
+
 def _double_break(node: lxml_html.HtmlElement) -> bool:
     """A <br> followed by another, nothing but white space between."""
-    following = node.getnext()
-    return (node.tag == "br" and following is not None and following.tag == "br"
-            and _blank(node.tail))
+    return _is_break(node) and _is_break(node.getnext()) and _blank(node.tail)
 
 
 def _own_text(container: lxml_html.HtmlElement) -> int:
@@ -76,21 +91,17 @@ def paragraphs_from_breaks(tree: lxml_html.HtmlElement) -> int:
     return rewritten
 
 
-def _is_break(node: object) -> bool:
-    return isinstance(getattr(node, "tag", None), str) and node.tag == "br"  # type: ignore[attr-defined]
-
-
 def _rewrite(container: lxml_html.HtmlElement) -> None:
     children = list(container)
     # Each item: ("run", leading text, [inline children]) or ("block", element, []).
     items: list[tuple[str, object, list]] = [("run", container.text, [])]
     in_breaks = False  # inside a run of breaks that began with a double one
-    for at, child in enumerate(children):
+    for child in children:
+        double = _double_break(child)  # (asked before the child leaves the container)
         container.remove(child)  # (lxml keeps the tail on the element)
-        follows_break = at + 1 < len(children) and _is_break(children[at + 1])
-        if _is_break(child) and (in_breaks or (follows_break and _blank(child.tail))):
+        if _is_break(child) and (in_breaks or double):
             # A double break ends the run; the breaks themselves go.
-            in_breaks = follows_break and _blank(child.tail)
+            in_breaks = double
             items.append(("run", child.tail, []))
             continue
         in_breaks = False
@@ -111,7 +122,7 @@ def _rewrite(container: lxml_html.HtmlElement) -> None:
                 container.append(element)
             continue
         paragraph = lxml_html.Element("p")
-        paragraph.text = head  # type: ignore[assignment]
+        paragraph.text = settable_text(head)  # type: ignore[arg-type]
         for element in inline:
             paragraph.append(element)
         container.append(paragraph)

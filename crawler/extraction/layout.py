@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from lxml import html as lxml_html
 
+from crawler.extraction.breaks import settable_text
+
 _ROWS = "./tr|./tbody/tr|./thead/tr|./tfoot/tr"
 
 
@@ -31,10 +33,10 @@ def unwrap_single_cells(tree: lxml_html.HtmlElement) -> int:
         if len(cells) != 1 or parent is None:
             continue
         box = lxml_html.Element("div")
-        box.text = cells[0].text
+        box.text = settable_text(cells[0].text)
         for child in list(cells[0]):
             box.append(child)  # (each child's tail goes with it)
-        box.tail = table.tail
+        box.tail = settable_text(table.tail)
         parent.replace(table, box)
         unwrapped += 1
     return unwrapped
