@@ -7,15 +7,14 @@ one array a column: ``storage/unnest.py``) and ``executemany`` updates.
 Two queries load what the decisions need: every article already at one of
 the batch's URL keys (its own URL, the link that redirected to it, its
 canonical link), and every article of a source with one of the batch's
-texts. The decisions then see the batch's own earlier statements as the
-per-article path does (the same URL twice, the same text under two URLs,
-a text changed twice), so the outcomes and the rows are the same.
+texts. The decisions see the batch's earlier statements as the
+per-article path does (the same URL twice, a text under two URLs, a text
+changed twice): the same outcomes and rows.
 
 A concurrent writer that stored one of the batch's new URLs between the
 lookup and the insert (PostgreSQL) makes the batch undo its inserts and
-take the per-article path, which resolves such races row by row. An
-archive with rows from before ``article_urls`` takes that path too: their
-lookup by every spelling of a URL is a query of its own.
+take the per-article path, which settles such races row by row, as it
+does an archive with rows from before ``article_urls``.
 
 The caller owns the transaction, as everywhere in ``storage``.
 """
@@ -23,7 +22,7 @@ The caller owns the transaction, as everywhere in ``storage``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -116,9 +115,11 @@ class _Raced(Exception):
     """Another process stored one of the batch's new URLs meanwhile."""
 
 
-def store_articles(session: Session, batch: Sequence[Incoming]) -> list[Stored]:
+def store_articles(session: Session, batch: Sequence[Incoming],
+                   decided: Callable[[list[Outcome]], None] | None = None) -> list[Stored]:
     """Store every statement of ``batch`` as ``store_article`` would, one
-    after the other; return what happened to each, in order."""
+    after the other; return what happened to each, in order. ``decided``
+    hears the outcomes before the rows are written (``ingest/overlap.py``)."""
     if not batch:
         return []
     if has_legacy_rows(session):
@@ -130,6 +131,8 @@ def store_articles(session: Session, batch: Sequence[Incoming]) -> list[Stored]:
     texts = loaded[1]
     for (item, values, digest, redirected, canonical) in prepared:
         _decide(plan, texts, item, values, digest, redirected, canonical)
+    if decided is not None:
+        decided([outcome for outcome, _, _ in plan.results])
     try:
         _write(session, plan)
     except _Raced:

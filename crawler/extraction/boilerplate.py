@@ -18,7 +18,6 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 
 MIN_PAGES = 3
 MIN_SHARE = 0.05
@@ -28,9 +27,12 @@ MIN_WORDS = 4
 MAX_CHARS = 400
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def line_key(line: str) -> str:
     norm = unicodedata.normalize("NFKC", line).casefold()
-    norm = re.sub(r"\s+", " ", norm).strip(" .:;,!?|-–—·•\"'“”«»")
+    norm = _SPACES.sub(" ", norm).strip(" .:;,!?|-–—·•\"'“”«»")
     return hashlib.sha256(norm.encode()).hexdigest()[:32]
 
 
@@ -38,19 +40,23 @@ def paragraphs_of(body: str) -> list[str]:
     return [p for p in body.split("\n\n") if p.strip()]
 
 
+def is_candidate(para: str) -> bool:
+    """Whether a paragraph could be chrome (its length first: most are
+    text, and too long)."""
+    return len(para) <= MAX_CHARS and len(para.split()) >= MIN_WORDS
+
+
 def candidate_lines(body: str) -> dict[str, str]:
     """key -> line for each paragraph of a body that could be chrome."""
-    found = {}
-    for para in paragraphs_of(body):
-        if len(para.split()) >= MIN_WORDS and len(para) <= MAX_CHARS:
-            found[line_key(para)] = para
-    return found
+    return {line_key(para): para for para in paragraphs_of(body) if is_candidate(para)}
 
 
 def strip_lines(body: str, keys: set[str] | frozenset[str]) -> str:
     if not keys:
         return body
-    kept = [p for p in paragraphs_of(body) if line_key(p) not in keys]
+    # Only candidates are ever counted, so only a candidate can be a
+    # learned line: the others (most of a text) need no key.
+    kept = [p for p in paragraphs_of(body) if not (is_candidate(p) and line_key(p) in keys)]
     # A text made only of lines seen on other pages is a statement the site
     # repeats (a template notice, the same text under many headlines), not
     # chrome around one: it stays whole rather than becoming empty.
@@ -77,6 +83,3 @@ def learn_in_corpus(bodies: dict[str, str], site_of: dict[str, str]) -> dict[str
         for site, counter in counts.items()
     }
 
-
-def keys_of(lines: Iterable[str]) -> set[str]:
-    return {line_key(line) for line in lines}

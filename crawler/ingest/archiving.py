@@ -165,8 +165,11 @@ def archive_batch(
     if not by_source:
         return counts
     learned = learned_lines(session, by_source)
-    facts = {row.key: SimpleNamespace(kind=row.kind, country=row.country)
-             for row in load_sources(session, by_source)}
+    # A local until the batch is written: the session's identity map keeps
+    # rows weakly, and the write asks for each statement's source row
+    # (``storage.lookup.canonical_alias``), a query each once they are gone.
+    source_rows = load_sources(session, by_source)
+    facts = {row.key: SimpleNamespace(kind=row.kind, country=row.country) for row in source_rows}
     # Grouped by source, as the lines learned are.
     ordered = [statement for batch in by_source.values() for statement in batch]
     bodies = [boilerplate.strip_lines(s.body, set(learned.get(s.source, ()))) for s in ordered]
@@ -209,10 +212,14 @@ def _write_statements(session: Session, counts: Counter[str],
     """``archive_batch`` from the statements' bodies as stored (learned
     lines stripped) on: rows, enrichment, fetches, line counts, re-cleaning,
     the syndication index."""
+    def decided(outcomes: list[Outcome]) -> None:
+        # Texts found unchanged are neither enriched nor indexed again.
+        ahead.release(n for n, outcome in enumerate(outcomes) if outcome is Outcome.UNCHANGED)
+
     stored = store_articles(session, [
         Incoming({**{f.name: getattr(s, f.name) for f in dataclasses.fields(s)}, "body": body},
                  s.fetched_at, s.fetch.url if s.fetch else None)
-        for s, body in zip(ordered, bodies, strict=True)])
+        for s, body in zip(ordered, bodies, strict=True)], decided)
     for n, result in enumerate(stored):
         if result.outcome is Outcome.UNCHANGED:
             ahead.skip(n)  # not indexed or enriched again
