@@ -10,7 +10,6 @@ import unicodedata
 from functools import cache
 
 import numpy as np
-from datasketch import MinHash
 
 # Word 3-shingles. Measured on the statement and relay texts of
 # tests/test_clusters.py: a relay that prepends a lede, appends a sign-off
@@ -83,8 +82,14 @@ def shingles(body: str) -> set[str] | None:
     return set(map(" ".join, zip(*(tokens[i:] for i in range(size)), strict=False)))
 
 
+# datasketch is imported where a signature is made, not with this module:
+# its package imports all of its LSH indexes and with them SciPy and the
+# Redis client (0.4 to 0.9 s), which a crawl's own process, a command or
+# a scheduler that never signs a text would pay at every start.
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
@@ -108,6 +113,8 @@ def text_signature(body: str) -> bytes | None:
     found = shingles(body)
     if found is None:
         return None
+    from datasketch import MinHash
+
     # The shingles go in hashed already (``int`` passes a hash through):
     # the same values as hashfunc=_sha1_32, at a third of the calls.
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int,

@@ -150,9 +150,11 @@ class ExtractionPipeline:
         """The ``chrome_learned`` signal's receiver."""
         self.chrome.update(lines)
 
-    async def open_spider(self) -> None:
+    def open_spider(self) -> None:
+        # The workers start while the spider fetches its first pages (the
+        # forkserver's preload holds a core for a second or two); a page
+        # waits for them in ``_run``, the reactor free meanwhile.
         ExtractionPool.acquire(self.workers, self.bounds)
-        await ExtractionPool.ready()  # the crawl begins once the workers are up
 
     def close_spider(self) -> None:
         ExtractionPool.release()
@@ -170,6 +172,9 @@ class ExtractionPipeline:
 
     async def _run(self, page: FetchedPage, source: Any) -> Statement | Rejected:
         chrome = self.chrome.get(page.source, frozenset())
+        # Submitting before a worker has answered would block the reactor
+        # until the forkserver has preloaded (``BoundedPool.start``).
+        await ExtractionPool.ready()
         # The process's pool as it is now: another crawler may have replaced it.
         pool = ExtractionPool.current()
         try:
