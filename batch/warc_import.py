@@ -33,6 +33,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+# (This command extracts: the extraction loads with it, as it did when
+# ``crawler.ingest.processing`` imported it for every process.)
+import crawler.extraction.extract  # noqa: F401
 from batch.warcfiles import (
     MAX_RECORD_SIZE,
     Damage,

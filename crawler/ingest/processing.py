@@ -33,7 +33,6 @@ from typing import Any
 from crawler.enrich import enrich, read_markup
 from crawler.extraction import boilerplate
 from crawler.extraction.draft import Rejected
-from crawler.extraction.extract import extract_statement
 from crawler.items import FetchedPage, Statement
 from storage.minhash import text_signature
 
@@ -53,9 +52,11 @@ def enricher_hash() -> str:
 
 
 def load_rules() -> None:
-    """Load the enrichment's data (officials, countries, roles: about 0.2 s)
-    now: a pool forked afterwards shares it instead of each worker loading
-    its own."""
+    """Load the extraction's modules and the enrichment's data (officials,
+    countries, roles: about 0.2 s) now: a pool forked afterwards shares
+    them instead of each worker loading its own."""
+    import crawler.extraction.extract  # noqa: F401 - see process_page
+
     enrich(title="", text="The Minister said Russia.")
 
 
@@ -81,6 +82,12 @@ def process_page(page: FetchedPage, source: Any = None) -> Statement | Rejected:
     """Extract, and read the page's markup for enrichment; a page without
     an article, or one that exhausts its memory budget, comes back Rejected. ``source`` is a registry row, or an
     imported site's row (extracted without registry rules)."""
+    # Imported here, in the worker: the process that hands pages out (a
+    # crawl's, an import's) imports this module for the archive's side
+    # (enrichment, signatures), and the extraction's modules (trafilatura,
+    # lxml's cleaner, the date parsers: 0.3 s and more) would be its for
+    # nothing.
+    from crawler.extraction.extract import extract_statement
     from crawler.sources import Source
 
     try:
