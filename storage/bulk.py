@@ -72,8 +72,7 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Stored:
-    """What storing one statement did, as ``store_article`` says it, and
-    the enricher hash the article had just before (None: a new row)."""
+    """What storing one statement did, and its article's enricher hash before (None: new)."""
 
     outcome: Outcome
     article_id: int
@@ -116,10 +115,11 @@ class _Raced(Exception):
 
 
 def store_articles(session: Session, batch: Sequence[Incoming],
-                   decided: Callable[[list[Outcome]], None] | None = None) -> list[Stored]:
-    """Store every statement of ``batch`` as ``store_article`` would, one
-    after the other; return what happened to each, in order. ``decided``
-    hears the outcomes before the rows are written (``ingest/overlap.py``)."""
+                   decided: Callable[[list[tuple[Outcome, str | None]]], None] | None = None
+                   ) -> list[Stored]:
+    """Store each statement of ``batch`` as ``store_article`` would, in
+    order; return what happened to each. ``decided`` hears each outcome and
+    enricher hash before the rows are written (``crawler/ingest/overlap.py``)."""
     if not batch:
         return []
     if has_legacy_rows(session):
@@ -132,7 +132,7 @@ def store_articles(session: Session, batch: Sequence[Incoming],
     for (item, values, digest, redirected, canonical) in prepared:
         _decide(plan, texts, item, values, digest, redirected, canonical)
     if decided is not None:
-        decided([outcome for outcome, _, _ in plan.results])
+        decided([(outcome, hash_) for outcome, _, hash_ in plan.results])
     try:
         _write(session, plan)
     except _Raced:

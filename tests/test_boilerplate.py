@@ -38,6 +38,11 @@ def test_keys_ignore_case_space_and_end_punctuation():
     assert line_key("Like this story?  Share it with a friend!") == line_key("like this story? share it with a friend")
     assert candidate_lines("Question:\n\nThank you.\n\n" + PROMPT) == {line_key(PROMPT): PROMPT}
     assert strip_lines(f"A first paragraph.\n\n{PROMPT}\n\nLast.", {line_key(PROMPT)}) == "A first paragraph.\n\nLast."
+    # A line learned in one spelling goes in every spelling with its key,
+    # even one too short to be counted itself.
+    learned = {line_key("« Back to news »")}
+    assert strip_lines("A first paragraph of the text.\n\nBack to news", learned) == \
+        "A first paragraph of the text."
 
 
 def test_lines_on_many_pages_of_one_site_are_learned_in_a_corpus():

@@ -258,3 +258,26 @@ def test_a_workers_crawl_dies_with_the_pool_process_alone(tmp_path: Path):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_a_crawl_whose_extraction_workers_cannot_start_fails(site: Site, tmp_path: Path):
+    """The spider fetches while its workers start; if they never can (here
+    the interpreter the forkserver needs is gone), the run fails and says
+    why, and no page is recorded as fetched: the next run fetches them."""
+    good_site(site)
+    sources = write_sources(tmp_path / "sources.toml", site)
+    archive = f"sqlite:///{tmp_path / 'archive.db'}"
+    script = ("import multiprocessing, sys\n"
+              "multiprocessing.get_context('forkserver').set_executable('/nonexistent/python')\n"
+              "from cli.main import main\n"
+              "sys.exit(main(['crawl', 'loopback_news']))\n")
+    env = {**os.environ, "DEMARCHE_SOURCES": str(sources), "DEMARCHE_ARCHIVE_URL": archive}
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "loopback_news: failed: Scrapy closed the spider: extraction_pool_failed" in out.stderr
+    db = sqlite3.connect(tmp_path / "archive.db")
+    assert db.execute("SELECT status FROM crawl_runs").fetchall() == [("failed",)]
+    assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM fetch_state WHERE url LIKE '%/item.html'"
+                      ).fetchone() == (0,)

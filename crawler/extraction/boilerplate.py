@@ -40,23 +40,20 @@ def paragraphs_of(body: str) -> list[str]:
     return [p for p in body.split("\n\n") if p.strip()]
 
 
-def is_candidate(para: str) -> bool:
-    """Whether a paragraph could be chrome (its length first: most are
-    text, and too long)."""
-    return len(para) <= MAX_CHARS and len(para.split()) >= MIN_WORDS
-
-
 def candidate_lines(body: str) -> dict[str, str]:
     """key -> line for each paragraph of a body that could be chrome."""
-    return {line_key(para): para for para in paragraphs_of(body) if is_candidate(para)}
+    return {line_key(para): para for para in paragraphs_of(body)
+            if len(para) <= MAX_CHARS and len(para.split()) >= MIN_WORDS}
 
 
 def strip_lines(body: str, keys: set[str] | frozenset[str]) -> str:
     if not keys:
         return body
-    # Only candidates are ever counted, so only a candidate can be a
-    # learned line: the others (most of a text) need no key.
-    kept = [p for p in paragraphs_of(body) if not (is_candidate(p) and line_key(p) in keys)]
+    # Only candidates are counted, so a learned line is at most MAX_CHARS
+    # long: longer paragraphs (most of a text) need no key. Shorter ones
+    # all get theirs, a candidate or not: "« Back to news »" learned takes
+    # "Back to news" too (the same key).
+    kept = [p for p in paragraphs_of(body) if len(p) > MAX_CHARS or line_key(p) not in keys]
     # A text made only of lines seen on other pages is a statement the site
     # repeats (a template notice, the same text under many headlines), not
     # chrome around one: it stays whole rather than becoming empty.

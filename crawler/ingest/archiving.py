@@ -212,16 +212,20 @@ def _write_statements(session: Session, counts: Counter[str],
     """``archive_batch`` from the statements' bodies as stored (learned
     lines stripped) on: rows, enrichment, fetches, line counts, re-cleaning,
     the syndication index."""
-    def decided(outcomes: list[Outcome]) -> None:
-        # Texts found unchanged are neither enriched nor indexed again.
-        ahead.release(n for n, outcome in enumerate(outcomes) if outcome is Outcome.UNCHANGED)
+    def decided(outcomes: list[tuple[Outcome, str | None]]) -> None:
+        # Texts found unchanged are not indexed again, nor enriched again
+        # unless by older rules. (The outcomes of a batch that meets a
+        # concurrent writer are settled again row by row: what the thread
+        # left out is then made below.)
+        ahead.release(n for n, (outcome, hash_) in enumerate(outcomes)
+                      if outcome is Outcome.UNCHANGED and hash_ == enricher_hash())
 
     stored = store_articles(session, [
         Incoming({**{f.name: getattr(s, f.name) for f in dataclasses.fields(s)}, "body": body},
                  s.fetched_at, s.fetch.url if s.fetch else None)
         for s, body in zip(ordered, bodies, strict=True)], decided)
     for n, result in enumerate(stored):
-        if result.outcome is Outcome.UNCHANGED:
+        if result.outcome is Outcome.UNCHANGED and result.enricher_hash == enricher_hash():
             ahead.skip(n)  # not indexed or enriched again
     made = ahead.results()
     # The statements this batch wrote, for the rows newly learned chrome

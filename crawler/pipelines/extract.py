@@ -36,6 +36,7 @@ from typing import Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.extraction.draft import Rejected
 from crawler.ingest.processing import process_and_enrich
@@ -90,11 +91,6 @@ class ExtractionPool:
         cls.started = cls._executor.start()
         return cls._executor
 
-    @classmethod
-    async def ready(cls) -> None:
-        """Until the pool's workers answer, the reactor free meanwhile."""
-        assert cls.started is not None
-        await asyncio.wrap_future(cls.started)
 
     @classmethod
     def acquire(cls, workers: int, bounds: PageBounds) -> BoundedPool:
@@ -155,26 +151,55 @@ class ExtractionPipeline:
         # forkserver's preload holds a core for a second or two); a page
         # waits for them in ``_run``, the reactor free meanwhile.
         ExtractionPool.acquire(self.workers, self.bounds)
+        self._watch_start()
 
     def close_spider(self) -> None:
         ExtractionPool.release()
 
-    async def _answer(self, future: Future, page: FetchedPage) -> Statement | Rejected:
-        """The worker's answer; a shutdown stops waiting, and the worker."""
+    def _watch_start(self) -> None:
+        """A pool whose workers cannot start fails the run, as a spider
+        that cannot open does, instead of every page failing one by one."""
+        from twisted.internet import reactor
+
+        def started(done: Future) -> None:  # in the pool's starting thread
+            if not done.cancelled() and done.exception() is not None:
+                reactor.callFromThread(self._cannot_start, done.exception())
+
+        assert ExtractionPool.started is not None
+        ExtractionPool.started.add_done_callback(started)
+
+    def _cannot_start(self, error: BaseException) -> None:
+        logger.error("The extraction workers could not start (%r): closing the spider", error)
+        self.stats.set_value("extract/pool_failed", repr(error))
+        if self.crawler.engine is not None and self.crawler.crawling:
+            self.crawler.crawling = False
+            deferred_from_coro(
+                self.crawler.engine.close_spider_async(reason="extraction_pool_failed"))
+
+    async def _answer(self, future: Future, page: FetchedPage, stop: bool = True
+                      ) -> Statement | Rejected:
+        """The future's answer; a shutdown stops waiting, and (``stop``)
+        the worker."""
         waiting = asyncio.wrap_future(future)
         while True:
             done, _ = await asyncio.wait({waiting}, timeout=_SHUTDOWN_POLL_SECONDS)
             if done:
                 return waiting.result()
             if not self.crawler.crawling:  # Crawler.stop: SIGTERM, SIGINT
-                waiting.cancel()
+                if stop:
+                    waiting.cancel()
                 raise DropItem(f"shutting down, not extracted: {page.url}", log_level="INFO")
 
+    async def _ready(self, page: FetchedPage) -> None:
+        """Until the pool's workers answer: submitting before would block
+        the reactor until the forkserver has preloaded (``BoundedPool.start``)."""
+        assert ExtractionPool.started is not None
+        # (Not cancelled on a shutdown: the start is the pool's, not the page's.)
+        await self._answer(ExtractionPool.started, page, stop=False)
+
     async def _run(self, page: FetchedPage, source: Any) -> Statement | Rejected:
+        await self._ready(page)
         chrome = self.chrome.get(page.source, frozenset())
-        # Submitting before a worker has answered would block the reactor
-        # until the forkserver has preloaded (``BoundedPool.start``).
-        await ExtractionPool.ready()
         # The process's pool as it is now: another crawler may have replaced it.
         pool = ExtractionPool.current()
         try:
@@ -187,8 +212,11 @@ class ExtractionPipeline:
                 self.stats.inc_value("extract/worker_crash")
                 logger.error("Extraction worker died on %s (%s); trying once more", page.url, exc)
                 if isinstance(exc, BrokenProcessPool):
+                    replaced = ExtractionPool.started
                     pool = ExtractionPool.replace_broken(pool, self.workers, self.bounds)
-                    await ExtractionPool.ready()
+                    if ExtractionPool.started is not replaced:
+                        self._watch_start()
+                    await self._ready(page)
                 return await self._answer(
                     pool.submit(process_and_enrich, page, source, chrome), page)
         except TooCostly as exc:
