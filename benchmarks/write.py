@@ -272,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of every run, taken in turn, each into a fresh archive")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     registry = sources(args.sources)
     started = time.perf_counter()
     statements = make_statements(args.statements, registry, args.lag)
