@@ -65,7 +65,8 @@ bench-schedule: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.scheduler
 
 # The archive's write path alone: SQLite, then PostgreSQL with one and two
-# writers (statements/s, SQL statements per article, lock wait share).
+# writers (statements/s, SQL statements per article, lock wait share), three
+# rounds in turn, each judged on its best round.
 bench-write: $(TEST_STAMP)
 	DEMARCHE_TEST_POSTGRES_URL="$${DEMARCHE_TEST_POSTGRES_URL:-$$(.ci/postgres)}" \
 	  $(BIN)/python -m benchmarks.write

@@ -41,16 +41,18 @@ def _sharing(dialect: str) -> Select[tuple[int, str, int, bytes]]:
     of one IN per band, which both backends answer from the primary key.
     PostgreSQL gets each band's buckets as one array (``= ANY``): a query
     of 20 parameters that psycopg parses once, not of a thousand."""
+    # Of the tables, not the mapped classes: rows, not ORM loading, for
+    # a query of every batch.
+    bands, signatures = MinhashBand.__table__.c, ArticleMinhash.__table__.c
+
     def wanted(band: int) -> ColumnElement[bool]:
         if dialect == "postgresql":
-            return MinhashBand.bucket == any_(bindparam(f"in_band_{band}",
-                                                        type_=ARRAY(String())))
-        return MinhashBand.bucket.in_(bindparam(f"in_band_{band}", expanding=True))
-    return (select(MinhashBand.band, MinhashBand.bucket, MinhashBand.article_id,
-                   ArticleMinhash.signature)
-            .join(ArticleMinhash, ArticleMinhash.article_id == MinhashBand.article_id)
-            .where(or_(*(and_(MinhashBand.band == band, wanted(band))
-                         for band in range(BANDS)))))
+            return bands.bucket == any_(bindparam(f"in_band_{band}", type_=ARRAY(String())))
+        return bands.bucket.in_(bindparam(f"in_band_{band}", expanding=True))
+    return (select(bands.band, bands.bucket, bands.article_id, signatures.signature)
+            .join_from(MinhashBand.__table__, ArticleMinhash.__table__,
+                       signatures.article_id == bands.article_id)
+            .where(or_(*(and_(bands.band == band, wanted(band)) for band in range(BANDS)))))
 
 
 _SHARING = {dialect: _sharing(dialect) for dialect in ("sqlite", "postgresql")}
