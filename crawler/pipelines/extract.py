@@ -91,7 +91,6 @@ class ExtractionPool:
         cls.started = cls._executor.start()
         return cls._executor
 
-
     @classmethod
     def acquire(cls, workers: int, bounds: PageBounds) -> BoundedPool:
         if cls._executor is None:
@@ -172,6 +171,8 @@ class ExtractionPipeline:
         logger.error("The extraction workers could not start (%r): closing the spider", error)
         self.stats.set_value("extract/pool_failed", repr(error))
         if self.crawler.engine is not None and self.crawler.crawling:
+            # Not crawling any more: the pages waiting for the pool leave
+            # (``_answer``), unfetched for the next run, as on a shutdown.
             self.crawler.crawling = False
             deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="extraction_pool_failed"))
