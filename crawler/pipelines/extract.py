@@ -118,8 +118,13 @@ class ExtractionPool:
     def release(cls) -> None:
         cls._users -= 1
         if cls._users <= 0 and cls._executor is not None:
-            # Every page is answered by now (or dropped by a shutdown).
-            cls._executor.shutdown(wait=True, cancel_futures=True)
+            # Every page is answered by now (or dropped by a shutdown). A
+            # pool that never started has nothing to wait for, and waiting
+            # on its half-started manager would hang the crawl's exit.
+            started = cls.started
+            failed = (started is not None and started.done() and not started.cancelled()
+                      and started.exception() is not None)
+            cls._executor.shutdown(wait=not failed, cancel_futures=True)
             cls._executor = None
             cls.started = None
             cls._users = 0
@@ -170,10 +175,10 @@ class ExtractionPipeline:
     def _cannot_start(self, error: BaseException) -> None:
         logger.error("The extraction workers could not start (%r): closing the spider", error)
         self.stats.set_value("extract/pool_failed", repr(error))
+        # (The pages waiting for the pool meet its error and are dropped,
+        # unfetched for the next run. ``crawling`` stays for Scrapy: the
+        # crawler stops its engine once the spider is closed.)
         if self.crawler.engine is not None and self.crawler.crawling:
-            # Not crawling any more: the pages waiting for the pool leave
-            # (``_answer``), unfetched for the next run, as on a shutdown.
-            self.crawler.crawling = False
             deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="extraction_pool_failed"))
 
