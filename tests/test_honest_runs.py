@@ -281,3 +281,39 @@ def test_a_crawl_whose_extraction_workers_cannot_start_fails(site: Site, tmp_pat
     assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM fetch_state WHERE url LIKE '%/item.html'"
                       ).fetchone() == (0,)
+
+
+def test_a_crawl_whose_extraction_raises_on_a_page_fails_and_keeps_the_rest(
+        site: Site, tmp_path: Path):
+    """An exception in the extraction (a bug, not a rejection) is a page the
+    run did not archive: the run fails and says how many, the other pages
+    are archived, and the broken page is not recorded as fetched."""
+    good_site(site)
+    sources = write_sources(tmp_path / "sources.toml", site)
+    archive = f"sqlite:///{tmp_path / 'archive.db'}"
+    # A file, not `-c`: the workers import its function by the script's path.
+    script = tmp_path / "crawl.py"
+    script.write_text(
+        "import sys\n"
+        "import crawler.pipelines.extract as pipeline\n"
+        "from crawler.ingest.processing import process_and_enrich\n"
+        "def breaks_on_one(page, source, chrome):\n"
+        "    if page.url.endswith('/11/item.html'):\n"
+        "        raise RuntimeError('a bug in the extraction')\n"
+        "    return process_and_enrich(page, source, chrome)\n"
+        "if __name__ == '__main__':\n"
+        "    pipeline.process_and_enrich = breaks_on_one\n"
+        "    from cli.main import main\n"
+        "    sys.exit(main(['crawl', 'loopback_news']))\n", encoding="utf-8")
+    env = {**os.environ, "DEMARCHE_SOURCES": str(sources), "DEMARCHE_ARCHIVE_URL": archive,
+           "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "loopback_news: failed: extraction failed on 1 of 3 page(s)" in out.stderr
+    db = sqlite3.connect(tmp_path / "archive.db")
+    assert db.execute("SELECT status FROM crawl_runs").fetchall() == [("failed",)]
+    assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+    assert db.execute("SELECT url FROM fetch_state WHERE url LIKE '%/item.html' ORDER BY url"
+                      ).fetchall() == [(site.url("/news/2024/01/10/item.html"),),
+                                       (site.url("/news/2024/01/12/item.html"),)]

@@ -7,10 +7,12 @@ row gets its status, its counts, every Scrapy stat, the run's extraction
 coverage and flags when coverage dropped.
 
 The status is the truth of the run (``run_outcome``): ``finished`` only when
-Scrapy finished, some page was fetched and every statement was written; a
-run that fetched nothing, lost statements or could not write its ledger
-row is ``failed``, with the reason why in the stats (``demarche/why``),
-which ``demarche crawl`` and ``scrapy crawl`` read for their exit status.
+Scrapy finished, some page was fetched, every page sent to extraction came
+back (a statement or a counted rejection, not an exception) and every
+statement was written; a run that fetched nothing, lost statements, broke
+its extraction or could not write its ledger row is ``failed``, with the
+reason why in the stats (``demarche/why``), which ``demarche crawl`` and
+``scrapy crawl`` read for their exit status.
 
 A run killed outright stays ``running`` until the next run of its source
 (or ``demarche status``) finds its process gone and closes it as ``lost``
@@ -104,6 +106,14 @@ def run_outcome(reason: str, stats: dict[str, object]) -> tuple[str, str]:
     refused = _count(stats, "archive/rejected")
     if refused:
         return "failed", f"the archive refused {refused} statement(s) (see the log)"
+    broken = _count(stats, "extract/error")
+    if broken:
+        # An exception in the extraction is a page the run was sent to
+        # archive and did not: its fetch is not recorded, so the next run
+        # tries it again, but this one did not do its work.
+        tried = broken + _count(stats, "extract/ok") + sum(
+            _count(stats, k) for k in stats if k.startswith("extract/rejected/"))
+        return "failed", f"extraction failed on {broken} of {tried} page(s) (see the log)"
     if not fetched_pages(stats):
         # Every entry point answered with an error or not at all: the site
         # is down, moved or blocking us. That is no successful run.
