@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -92,7 +93,9 @@ def test_a_broken_pool_is_replaced_once_for_every_page_that_met_the_break():
     and the first to report it replaces the pool: the others get that same
     replacement, which they must not stop again."""
     bounds = PageBounds(seconds=30, memory_mb=2000)
+    starts: list[Future] = []  # what a second crawler of the process sees
     broken = ExtractionPool.acquire(1, bounds)
+    ExtractionPool.acquire(1, bounds, starts.append)
     try:
         ExtractionPool.started.result(timeout=120)  # type: ignore[union-attr]
         os.kill(broken.submit(os.getpid).result(timeout=60), signal.SIGKILL)
@@ -109,5 +112,10 @@ def test_a_broken_pool_is_replaced_once_for_every_page_that_met_the_break():
         second = ExtractionPool.replace_broken(broken, 1, bounds)
         assert first is second is ExtractionPool.current() and first is not broken
         assert first.submit(os.getpid).result(timeout=120) > 0
+        # Each crawler hears of the replacement's start, not only the one
+        # that replaced the pool: a replacement that cannot start fails them all.
+        assert [f.exception(timeout=120) for f in starts] == [None, None]
+        assert starts[1] is ExtractionPool.started is not starts[0]
     finally:
+        ExtractionPool.release(starts.append)
         ExtractionPool.release()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC
@@ -78,6 +79,9 @@ class ExtractionPool:
     # Done when the pool's first worker answered (``BoundedPool.start``).
     started: Future | None = None
     _users = 0
+    # Every user's callback for the start of each pool, the first and any
+    # replacement of a broken one, whichever crawler replaced it.
+    _watchers: list[Callable[[Future], None]] = []
 
     @staticmethod
     def _new(workers: int, bounds: PageBounds) -> BoundedPool:
@@ -89,12 +93,22 @@ class ExtractionPool:
     def _open(cls, workers: int, bounds: PageBounds) -> BoundedPool:
         cls._executor = cls._new(workers, bounds)
         cls.started = cls._executor.start()
+        for watcher in cls._watchers:
+            cls.started.add_done_callback(watcher)
         return cls._executor
 
     @classmethod
-    def acquire(cls, workers: int, bounds: PageBounds) -> BoundedPool:
+    def acquire(cls, workers: int, bounds: PageBounds,
+                watcher: Callable[[Future], None] | None = None) -> BoundedPool:
+        """The process's pool; ``watcher`` is called with the start of
+        this pool and of every pool that replaces it until ``release``."""
+        if watcher is not None:
+            cls._watchers.append(watcher)
         if cls._executor is None:
-            cls._open(workers, bounds)
+            cls._open(workers, bounds)  # (which hands its start to every watcher)
+        elif watcher is not None:
+            assert cls.started is not None
+            cls.started.add_done_callback(watcher)
         cls._users += 1
         return cls._executor
 
@@ -115,7 +129,9 @@ class ExtractionPool:
         return cls.current()
 
     @classmethod
-    def release(cls) -> None:
+    def release(cls, watcher: Callable[[Future], None] | None = None) -> None:
+        if watcher in cls._watchers:
+            cls._watchers.remove(watcher)
         cls._users -= 1
         if cls._users <= 0 and cls._executor is not None:
             # Every page is answered by now (or dropped by a shutdown). A
@@ -128,6 +144,7 @@ class ExtractionPool:
             cls._executor = None
             cls.started = None
             cls._users = 0
+            cls._watchers.clear()
 
 
 class ExtractionPipeline:
@@ -154,23 +171,20 @@ class ExtractionPipeline:
         # The workers start while the spider fetches its first pages (the
         # forkserver's preload holds a core for a second or two); a page
         # waits for them in ``_run``, the reactor free meanwhile.
-        ExtractionPool.acquire(self.workers, self.bounds)
-        self._watch_start()
+        ExtractionPool.acquire(self.workers, self.bounds, self._pool_started)
 
     def close_spider(self) -> None:
-        ExtractionPool.release()
+        ExtractionPool.release(self._pool_started)
 
-    def _watch_start(self) -> None:
+    def _pool_started(self, done: Future) -> None:
         """A pool whose workers cannot start fails the run, as a spider
-        that cannot open does, instead of every page failing one by one."""
+        that cannot open does, instead of every page failing one by one.
+        Called in the pool's starting thread, or at once in the reactor's
+        when the pool had already started."""
         from twisted.internet import reactor
 
-        def started(done: Future) -> None:  # in the pool's starting thread
-            if not done.cancelled() and done.exception() is not None:
-                reactor.callFromThread(self._cannot_start, done.exception())
-
-        assert ExtractionPool.started is not None
-        ExtractionPool.started.add_done_callback(started)
+        if not done.cancelled() and done.exception() is not None:
+            reactor.callFromThread(self._cannot_start, done.exception())
 
     def _cannot_start(self, error: BaseException) -> None:
         logger.error("The extraction workers could not start (%r): closing the spider", error)
@@ -218,10 +232,7 @@ class ExtractionPipeline:
                 self.stats.inc_value("extract/worker_crash")
                 logger.error("Extraction worker died on %s (%s); trying once more", page.url, exc)
                 if isinstance(exc, BrokenProcessPool):
-                    replaced = ExtractionPool.started
                     pool = ExtractionPool.replace_broken(pool, self.workers, self.bounds)
-                    if ExtractionPool.started is not replaced:
-                        self._watch_start()
                     await self._ready(page)
                 return await self._answer(
                     pool.submit(process_and_enrich, page, source, chrome), page)
