@@ -57,7 +57,7 @@ from storage.statements import store_enrichment
 from storage.warc_uris import join
 
 # What a re-extraction may change besides the text.
-_FIELDS = ("title", "body", "published_at", "author", "language", "canonical_url")
+_FIELDS = ("title", "body", "published_at", "author", "language", "canonical_url", "standfirst")
 
 
 @dataclass
@@ -131,7 +131,7 @@ def _stored(article: Article) -> Statement:
                      body=article.body, published_at=article.published_at,
                      author=article.author, language=article.language,
                      section=article.section, site_name=article.site_name,
-                     fetched_at=article.last_seen_at)
+                     fetched_at=article.last_seen_at, standfirst=article.standfirst)
 
 
 def _same_moment(a: datetime | None, b: datetime | None) -> bool:

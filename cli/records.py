@@ -41,6 +41,7 @@ def cmd_show(opts: argparse.Namespace) -> int:
         print(json.dumps(record, ensure_ascii=False, indent=2))
         return 0
     body = record.pop("body")
+    standfirst = record.pop("standfirst", None)
     urls = record.pop("urls")
     lists = {key: record.pop(key) for key in ("speakers", "countries", "translations", "quotes",
                                                "turns")}
@@ -60,6 +61,8 @@ def cmd_show(opts: argparse.Namespace) -> int:
               f"(id {other['id']})")
     for quote in lists["quotes"]:
         print(f"{'quote':<{width}}  {quote['speaker'] or '(unattributed)'}: “{quote['text']}”")
+    if standfirst:
+        print(f"\n{standfirst}")
     print(f"\n{body}")
     if lists["turns"]:
         print("\nBriefing, turn by turn:")

@@ -86,6 +86,9 @@ class Statement:
     section: str | None
     site_name: str | None
     fetched_at: datetime
+    # The summary printed between headline and body, which the body leaves
+    # out (crawler/extraction/standfirst.py); None when the page has none.
+    standfirst: str | None = None
     # What extraction noticed and worked around ("charset_mismatch"):
     # counted in the crawl stats, not archived.
     notes: tuple[str, ...] = ()

@@ -68,6 +68,7 @@ ARTICLE_COLUMNS = {
     "language": "ISO 639-1 code of the text, from the page or detected",
     "section": "The site's section or category",
     "site_name": "The publishing site's name",
+    "standfirst": "The summary printed between headline and body, which the body leaves out",
     "body": "The clean text: paragraphs separated by blank lines",
     "content_hash": "sha256 of title and body: a change of text changes it",
     "first_seen_at": "When a crawl first archived it, UTC",

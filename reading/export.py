@@ -36,7 +36,7 @@ FORMATS = ("jsonl", "csv", "parquet")
 # `country` is the source's; every other field is a column of `articles`.
 FIELDS = (
     "id", "source", "country", "url", "canonical_url", "title", "published_at", "author",
-    "language", "section", "site_name", "body", "content_hash", "first_seen_at",
+    "language", "section", "site_name", "standfirst", "body", "content_hash", "first_seen_at",
     "last_seen_at", "changed_at", "removed_at", "removed_reason", "warc_file", "warc_offset",
     "extractor", "extractor_hash", "cluster_id", "cluster_similarity",
 )

@@ -63,6 +63,7 @@ class ArticleFields(TypedDict):
     language: str | None
     section: str | None
     site_name: str | None
+    standfirst: str | None
     warc_file: str | None
     warc_offset: int | None
     extractor: str | None

@@ -109,6 +109,10 @@ class Article(Base):
     section: Mapped[str | None] = mapped_column(String(200))
     site_name: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # The summary printed between headline and body, which the body leaves
+    # out (crawler/extraction/standfirst.py). Not in ``content_hash``: an
+    # edit of it alone is no new version of the statement.
+    standfirst: Mapped[str | None] = mapped_column(Text)
     # sha256 of title and body: tells a changed article from an unchanged one.
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

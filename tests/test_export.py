@@ -44,7 +44,7 @@ def demo(archive_url: str, demo_db: Path) -> str:
 
 
 SHOW_KEYS = ["id", "source", "source_name", "country", "url", "canonical_url", "title",
-             "published_at", "author", "language", "section", "site_name", "body",
+             "published_at", "author", "language", "section", "site_name", "standfirst", "body",
              "content_hash", "first_seen_at", "last_seen_at", "changed_at", "removed_at",
              "removed_reason", "warc_file", "warc_offset", "extractor", "extractor_hash",
              "cluster_id", "cluster_similarity", "statement_type", "document_number",

@@ -37,3 +37,5 @@ class Draft:
     notes: list[str] = field(default_factory=list)
     # The texts of the page's links (clean.link_key), to spot teasers.
     link_keys: frozenset[str] = frozenset()
+    # The summary printed between headline and body (standfirst.py).
+    standfirst: str | None = None

@@ -51,6 +51,18 @@ def _host_name(url: str) -> str | None:
     return labels[-1] if labels else None
 
 
+def _standfirst(standfirst: str | None, title: str, body: str) -> str | None:
+    """The standfirst unless the cleaned title or body already says it."""
+    if not standfirst:
+        return None
+    key = _words(standfirst)
+    return None if key == _words(title) or key in _words(body) else standfirst
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
 def _read(page: FetchedPage) -> Draft | Rejected:
     body = page.body
     if not body or not body.strip():
@@ -88,6 +100,7 @@ def extract_statement(page: FetchedPage, source: Source | None = None) -> Statem
         language=detect_language(text, declared),
         section=(source.section if source else None) or draft.section,
         site_name=source.publisher if source else draft.site_name,
+        standfirst=_standfirst(draft.standfirst, title, text),
         fetched_at=page.fetched_at,
         notes=tuple(draft.notes),
         warc_file=page.warc_file,

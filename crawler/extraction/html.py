@@ -37,6 +37,7 @@ from crawler.extraction.draft import Draft, Rejected
 from crawler.extraction.jsonld import article_body, jsonld_nodes
 from crawler.extraction.layout import unwrap_single_cells
 from crawler.extraction.metadata import choose_title
+from crawler.extraction.standfirst import displayed_standfirst
 from storage.urls import normalise_url
 
 # Bigger than any statement page seen; past it trafilatura's tree walk takes
@@ -265,6 +266,7 @@ class PageMeta:
     section: str | None
     # Whether ``author`` is the declared one (meta tags, JSON-LD), not the byline.
     author_declared: bool = False
+    description: str | None = None
 
 
 def page_metadata(tree: lxml_html.HtmlElement) -> PageMeta:
@@ -293,6 +295,7 @@ def page_metadata(tree: lxml_html.HtmlElement) -> PageMeta:
         site_name=site_name,
         section=section_label(categories[0]) if categories else None,
         author_declared=bool(meta.author),
+        description=meta.description,
     )
 
 
@@ -358,6 +361,7 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
         section=meta.section,
         site_name=meta.site_name,
         link_keys=_link_keys(link_texts),
+        standfirst=displayed_standfirst(tree, meta.description, "\n".join(paragraphs)),
         notes=(["charset_mismatch"] if decoded.charset_mismatch else [])
         + (["text_before_document"] if cut else []),
     )
