@@ -114,6 +114,10 @@ def test_a_broken_pool_is_replaced_once_for_every_page_that_met_the_break():
         assert first.submit(os.getpid).result(timeout=120) > 0
         # Each crawler hears of the replacement's start, not only the one
         # that replaced the pool: a replacement that cannot start fails them all.
+        # (A future wakes its waiters before it runs its callbacks.)
+        deadline = time.monotonic() + 120
+        while len(starts) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert [f.exception(timeout=120) for f in starts] == [None, None]
         assert starts[1] is ExtractionPool.started is not starts[0]
     finally:

@@ -26,5 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("articles") as batch:
-        batch.drop_column("standfirst")
+    # In place, as revision 0007 drops its columns (SQLite 3.35+): a batch
+    # rebuild of `articles` would break the search view and its triggers.
+    op.drop_column("articles", "standfirst")
