@@ -260,23 +260,30 @@ def test_a_workers_crawl_dies_with_the_pool_process_alone(tmp_path: Path):
                 pass
 
 
+def _crawl_good_site(site: Site, tmp_path: Path, *command: str
+                     ) -> tuple[subprocess.CompletedProcess[str], sqlite3.Connection]:
+    """``good_site`` crawled by ``python *command`` into a fresh archive:
+    what the process said, and the archive."""
+    good_site(site)
+    env = {**os.environ, "PYTHONPATH": str(ROOT),
+           "DEMARCHE_SOURCES": str(write_sources(tmp_path / "sources.toml", site)),
+           "DEMARCHE_ARCHIVE_URL": f"sqlite:///{tmp_path / 'archive.db'}"}
+    out = subprocess.run([sys.executable, *command], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=180)
+    return out, sqlite3.connect(tmp_path / "archive.db")
+
+
 def test_a_crawl_whose_extraction_workers_cannot_start_fails(site: Site, tmp_path: Path):
     """The spider fetches while its workers start; if they never can (here
     the interpreter the forkserver needs is gone), the run fails and says
     why, and no page is recorded as fetched: the next run fetches them."""
-    good_site(site)
-    sources = write_sources(tmp_path / "sources.toml", site)
-    archive = f"sqlite:///{tmp_path / 'archive.db'}"
     script = ("import multiprocessing, sys\n"
               "multiprocessing.get_context('forkserver').set_executable('/nonexistent/python')\n"
               "from cli.main import main\n"
               "sys.exit(main(['crawl', 'loopback_news']))\n")
-    env = {**os.environ, "DEMARCHE_SOURCES": str(sources), "DEMARCHE_ARCHIVE_URL": archive}
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=180)
+    out, db = _crawl_good_site(site, tmp_path, "-c", script)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "loopback_news: failed: Scrapy closed the spider: extraction_pool_failed" in out.stderr
-    db = sqlite3.connect(tmp_path / "archive.db")
     assert db.execute("SELECT status FROM crawl_runs").fetchall() == [("failed",)]
     assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM fetch_state WHERE url LIKE '%/item.html'"
@@ -288,9 +295,6 @@ def test_a_crawl_whose_extraction_raises_on_a_page_fails_and_keeps_the_rest(
     """An exception in the extraction (a bug, not a rejection) is a page the
     run did not archive: the run fails and says how many, the other pages
     are archived, and the broken page is not recorded as fetched."""
-    good_site(site)
-    sources = write_sources(tmp_path / "sources.toml", site)
-    archive = f"sqlite:///{tmp_path / 'archive.db'}"
     # A file, not `-c`: the workers import its function by the script's path.
     script = tmp_path / "crawl.py"
     script.write_text(
@@ -305,13 +309,9 @@ def test_a_crawl_whose_extraction_raises_on_a_page_fails_and_keeps_the_rest(
         "    pipeline.process_and_enrich = breaks_on_one\n"
         "    from cli.main import main\n"
         "    sys.exit(main(['crawl', 'loopback_news']))\n", encoding="utf-8")
-    env = {**os.environ, "DEMARCHE_SOURCES": str(sources), "DEMARCHE_ARCHIVE_URL": archive,
-           "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=180)
+    out, db = _crawl_good_site(site, tmp_path, str(script))
     assert out.returncode == 1, out.stdout + out.stderr
     assert "loopback_news: failed: extraction failed on 1 of 3 page(s)" in out.stderr
-    db = sqlite3.connect(tmp_path / "archive.db")
     assert db.execute("SELECT status FROM crawl_runs").fetchall() == [("failed",)]
     assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,)
     assert db.execute("SELECT url FROM fetch_state WHERE url LIKE '%/item.html' ORDER BY url"
