@@ -23,6 +23,7 @@ from crawler.extraction.language import detect_language
 from crawler.extraction.metadata import clean_author, clean_title
 from crawler.extraction.pdf import is_pdf, read_pdf
 from crawler.extraction.provenance import EXTRACTOR, extractor_hash
+from crawler.extraction.standfirst import unsaid
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 
@@ -49,18 +50,6 @@ def _host_name(url: str) -> str | None:
     if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
         labels.pop()
     return labels[-1] if labels else None
-
-
-def _standfirst(standfirst: str | None, title: str, body: str) -> str | None:
-    """The standfirst unless the cleaned title or body already says it."""
-    if not standfirst:
-        return None
-    key = _words(standfirst)
-    return None if key == _words(title) or key in _words(body) else standfirst
-
-
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+", text.casefold()))
 
 
 def _read(page: FetchedPage) -> Draft | Rejected:
@@ -100,7 +89,7 @@ def extract_statement(page: FetchedPage, source: Source | None = None) -> Statem
         language=detect_language(text, declared),
         section=(source.section if source else None) or draft.section,
         site_name=source.publisher if source else draft.site_name,
-        standfirst=_standfirst(draft.standfirst, title, text),
+        standfirst=unsaid(draft.standfirst, title, text),
         fetched_at=page.fetched_at,
         notes=tuple(draft.notes),
         warc_file=page.warc_file,

@@ -63,6 +63,15 @@ def displayed_standfirst(tree: lxml_html.HtmlElement, description: str | None,
         return None
 
 
+def unsaid(standfirst: str | None, title: str, body: str) -> str | None:
+    """The standfirst unless the cleaned title or body already says it
+    (``displayed_standfirst`` saw the paragraphs before cleaning)."""
+    if not standfirst:
+        return None
+    key = _key(standfirst)
+    return None if key == _key(title) or key in _key(body) else standfirst
+
+
 def _find(tree: lxml_html.HtmlElement, shown: str, wanted: str) -> str | None:
     headline = next(iter(tree.xpath("//body//h1[1]")), None)
     # Where inline markup splits the text, its start may be in another node
