@@ -106,6 +106,35 @@ def test_bad_pages_are_rejected_with_a_reason(body: bytes, content_type: str, re
         assert result.reason in {"no_article", "too_short", "error_page", "malformed"}
 
 
+# A short brief under a headline that merely uses an error page's words is
+# an article; a title that is the error's own phrasing is not.
+_BRIEF = ["Markets fell sharply on Tuesday after the central bank raised rates again.",
+          "Analysts said the move had been expected for weeks by most traders."]
+
+
+@pytest.mark.parametrize("headline", [
+    "Dow drops 500 points as rates rise", "Minister admits error over visa rules",
+    "Missing hiker not found after three days", "Fortune 500 firms cut jobs",
+    "求职者找不到工作", "Ошибка министра",
+])
+def test_headlines_with_error_words_are_articles(headline: str):
+    result = extract_statement(page("https://example.org/news/2.html",
+                                    article_html(headline, _BRIEF).encode(), "text/html"))
+    assert isinstance(result, Statement), result
+    assert result.title == headline
+
+
+@pytest.mark.parametrize("title", [
+    "404 Not Found", "Page not found", "Error 500", "500 Internal Server Error", "Not Found",
+    "Sorry, the page you requested could not be found", "Страница не найдена",
+    "Seite nicht gefunden", "抱歉，找不到该页面",
+])
+def test_soft_error_pages_are_rejected(title: str):
+    result = extract_statement(page("https://example.org/news/3.html",
+                                    article_html(title, _BRIEF).encode(), "text/html"))
+    assert isinstance(result, Rejected) and result.reason == "error_page", result
+
+
 def test_page_lying_about_its_charset_comes_out_readable():
     html = article_html("Заявление МИД", [
         "Министерство иностранных дел выражает глубокую озабоченность развитием ситуации.",

@@ -33,8 +33,18 @@ __all__ = ["Rejected", "extract_statement"]
 # real ministry "comment" pages carry a few sentences.
 MIN_BODY_CHARS = 60
 
+# A soft error page (served with status 200) says so in its title. Only the
+# error's own phrasing counts: a bare "error" or "500" is also a headline's
+# word ("Dow drops 500 points", "Minister admits error"), and a short news
+# brief under such a headline is an article, not an error page.
 _ERROR_TITLE = re.compile(
-    r"\b(404|410|500|not found|page not found|error)\b|страница не найдена|页面不存在|找不到",
+    r"\b(?:404|410)\b"
+    r"|\b(?:error|http)\W{0,3}50[0-4]\b|\b50[0-4]\W{0,3}(?:internal\b|server\b|error\b)"
+    r"|\binternal server error\b"
+    r"|\b(?:page|file|document|url|resource)\b[^.!?]{0,30}?\bnot\s+(?:be\s+)?found\b"
+    r"|^\W*(?:error\W+)?not\s+found\W*$"
+    r"|страница не найдена|seite nicht gefunden|page introuvable|página no encontrada"
+    r"|页面不存在|网页不存在|页面找不到|找不到(?:该|您|网页|页面)",
     re.IGNORECASE,
 )
 
