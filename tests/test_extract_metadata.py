@@ -30,6 +30,12 @@ from crawler.items import FetchedPage, Statement
     ("Авторы Иван Петров", "Иван Петров"),
     # Interface text after the name in a byline block.
     ("Grace Hopper Link Copied", "Grace Hopper"),
+    # Capitals, as agencies set bylines, in the case the name is written.
+    ("By LISA MASCARO AND MARY CLARE JALONICK", "Lisa Mascaro and Mary Clare Jalonick"),
+    ("JEAN-PIERRE O'NEIL", "Jean-Pierre O'Neil"),
+    ("ИВАН ПЕТРОВ", "Иван Петров"),
+    ("Charles B. Babbage", "Charles B. Babbage"),
+    ("Ada McLovelace", "Ada McLovelace"),
     # Organisations, sites and phrases are nobody.
     ("Auswärtiges Amt", None),
     ("Außenministerium der Republik Österreich", None),
@@ -59,6 +65,7 @@ AUTHORS = [
     ("noticierodigital.com/2020-10_borrell-parlamentarias-venezuela.html", None),
     ("polygraph.info/fact-check-russia-us-al-tanf-rukban.html", None),
     ("nytimes.com/2018-10-09_us_politics_nikki-haley-united-nations.html", "Edward Wong"),
+    ("apnews.com/hosted_berkshireeagle_sondland-trump-ukraine.html", "Lisa Mascaro"),
 ]
 
 

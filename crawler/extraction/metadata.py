@@ -134,8 +134,23 @@ def clean_author(raw: str | None, site_names: list[str]) -> str | None:
     for part in _BYLINE_PARTS.split(byline):
         name = _UI_TAIL.sub("", _BY.sub("", part.strip(" ,.")).strip())
         if _is_person(name, names):
-            return name
+            return _name_case(name)
     return None
+
+
+# Words that join two authors' names in a byline, in lower case.
+_JOINERS = {"and", "und", "et", "y", "e", "en", "и", "або", "i"}
+
+
+def _name_case(name: str) -> str:
+    """A byline set in capitals ("LISA MASCARO", as agencies print them) in
+    the case the name is written elsewhere, so that one person's rows group
+    together; a name with any lower-case letter is left as written."""
+    if any(c.islower() for c in name) or not any(c.isupper() for c in name):
+        return name
+    return " ".join(word if len(word.strip(".")) <= 1
+                    else word.lower() if word.lower() in _JOINERS else word.title()
+                    for word in name.split())
 
 
 def _is_person(name: str, site_names: set[str]) -> bool:
