@@ -86,8 +86,8 @@ ARTICLE_COLUMNS = {
 
 STATEMENT_COLUMNS = {
     **{name: ARTICLE_COLUMNS[name] for name in (
-        "id", "published_at", "source", "language", "title", "url", "section", "author",
-        "first_seen_at", "removed_at", "removed_reason", "cluster_id")},
+        "id", "published_at", "source", "language", "title", "standfirst", "url", "section",
+        "author", "first_seen_at", "removed_at", "removed_reason", "cluster_id")},
     "year": "Year of publication (UTC)",
     "country": "ISO 3166 alpha-2 code of the source's country",
 }

@@ -8,7 +8,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from crawler.extraction.extract import extract_statement
@@ -126,12 +126,14 @@ def test_the_standfirst_is_archived_and_exported_but_makes_no_version(archive: s
             assert stored == want
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 1
+        # The view users scan a list of statements in shows it beside the title.
+        assert session.execute(text("SELECT title, standfirst FROM statements")).one()[1] \
+            == changed.standfirst
     assert FIELDS.index("standfirst") == FIELDS.index("body") - 1
 
 
 def test_the_column_goes_down_and_up_again_with_its_rows_and_their_search(archive: str):
     from alembic import command
-    from sqlalchemy import text
 
     from storage.engine import make_engine
     from storage.migrate import alembic_config, current_revision, head_revision
