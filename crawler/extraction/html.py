@@ -28,6 +28,7 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import set_date_params
 
+from crawler.extraction import marks
 from crawler.extraction.body import main_text
 from crawler.extraction.breaks import paragraphs_from_breaks
 from crawler.extraction.clean import link_key
@@ -321,6 +322,14 @@ def from_document_start(text: str) -> tuple[str, bool]:
     return text[found.end():], True
 
 
+def _as_is(text: str) -> str:
+    return text
+
+
+def _or_none(kept: Callable[[str], str], text: str | None) -> str | None:
+    return kept(text) if text else text
+
+
 def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft | Rejected:
     decoded = decode_html(body, content_type)
     if len(decoded.text) > MAX_HTML_CHARS:
@@ -332,6 +341,8 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
             return Rejected("not_html", "binary content, not text")
         text = _VERTICAL_SPACE.sub(" ", _CONTROL.sub("", text))
     text, cut = from_document_start(_XML_DECLARATION.sub("", text))
+    text, held = marks.hold(text)
+    kept = marks.release if held else _as_is
     try:
         tree = lxml_html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -349,19 +360,20 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     paragraphs = _or_declared_body(main_text(tree, url, link_texts), article_body(nodes))
     if not paragraphs:
         return Rejected("no_article", "no main text found on the page")
+    standfirst = displayed_standfirst(tree, meta.description, "\n".join(paragraphs))
     return Draft(
-        title=_title(tree, meta.title, meta.site_name),
-        paragraphs=paragraphs,
+        title=kept(_title(tree, meta.title, meta.site_name)),
+        paragraphs=[kept(p) for p in paragraphs],
         markup_date=markup_date,
         page_date=_date_finder(tree, url),
-        author=meta.author,
-        byline=(lambda: page_byline(tree)) if meta.author_declared else None,
+        author=meta.author and kept(meta.author),
+        byline=(lambda: _or_none(kept, page_byline(tree))) if meta.author_declared else None,
         declared_language=declared,
         canonical_url=canonical,
-        section=meta.section,
-        site_name=meta.site_name,
-        link_keys=_link_keys(link_texts),
-        standfirst=displayed_standfirst(tree, meta.description, "\n".join(paragraphs)),
+        section=meta.section and kept(meta.section),
+        site_name=meta.site_name and kept(meta.site_name),
+        link_keys=_link_keys([kept(t) for t in link_texts] if held else link_texts),
+        standfirst=standfirst and kept(standfirst),
         notes=(["charset_mismatch"] if decoded.charset_mismatch else [])
         + (["text_before_document"] if cut else []),
     )
