@@ -24,10 +24,12 @@ from urllib.parse import urlsplit
 from crawler.extraction.boilerplate import learn_in_corpus, strip_lines
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
-from crawler.ingest.workers import worker_pool
+from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage
 
 GROUND_TRUTH = "ground_truth.jsonl"
+# The crawl's defaults (crawler/settings.py says why these numbers).
+DEFAULT_BOUNDS = PageBounds(seconds=30, memory_mb=1024)
 
 
 @dataclass(frozen=True)
@@ -104,19 +106,27 @@ def _site(url: str | None) -> str:
     return host.removeprefix("www.")
 
 
-def extract_directory(directory: Path, out: Path, workers: int | None = None) -> CorpusSummary:
+def _too_costly(page: SavedPage, error: Exception) -> dict[str, object]:
+    return {"id": page.id, "text": None, "title": None, "date": None, "author": None,
+            "language": None, "error": str(Rejected("too_costly", str(error)))}
+
+
+def extract_directory(directory: Path, out: Path, workers: int | None = None,
+                      bounds: PageBounds | None = None) -> CorpusSummary:
+    """``bounds``: what one page may cost (by default the crawl's); a page
+    past them gets an error line and its worker is replaced, as in a crawl,
+    so that one hostile page cannot hold the whole folder (even with one
+    worker, which is a pool of one for that reason)."""
     pages = saved_pages(directory)
     workers = max(1, workers or os.cpu_count() or 1)
     started = time.perf_counter()
-    if workers == 1:
-        records = [extract_saved_page(p) for p in pages]
-    else:
-        # fork: this command runs no reactor or threads, and forked workers
-        # inherit the imported extractors instead of importing them again.
-        with worker_pool(workers) as pool:
-            # One page at a time: pages take 5 ms to a second, and chunks
-            # of them leave one worker busy with the last while the others idle.
-            records = list(pool.map(extract_saved_page, pages))
+    # fork: this command runs no reactor or threads, and forked workers
+    # inherit the imported extractors instead of importing them again.
+    # One page a task: pages take 5 ms to a second, and chunks of them
+    # leave one worker busy with the last while the others idle.
+    with BoundedPool(workers, bounds or DEFAULT_BOUNDS) as pool:
+        records = list(bounded_map(pool, extract_saved_page, pages, window=8 * workers,
+                                   costly=_too_costly))
     _strip_site_chrome(records, {p.id: p.url for p in pages})
     seconds = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -101,7 +101,8 @@ def cmd_extract(opts: argparse.Namespace) -> int:
     if not opts.directory.is_dir():
         raise ArgumentError(f"not a folder: {opts.directory}")
     try:
-        summary = extract_directory(opts.directory, opts.out, workers(opts.workers))
+        summary = extract_directory(opts.directory, opts.out, workers(opts.workers),
+                                    PageBounds.from_settings(settings_of(opts)))
     except FileNotFoundError as exc:
         raise ArgumentError(str(exc)) from None
     print(f"{summary.pages} pages, {summary.failed} without text, "

@@ -11,6 +11,7 @@ machine (see ``memory_bomb`` and ``slow_pdf``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -192,3 +193,24 @@ def test_sigterm_is_answered_while_a_worker_is_busy(site, tmp_path: Path):
 
     with sqlite3.connect(tmp_path / "archive.db") as db:
         assert db.execute("SELECT count(*) FROM fetch_state").fetchone() == (0,)
+
+
+def test_demarche_extract_bounds_each_page_and_goes_on(tmp_path: Path):
+    from batch.corpus import extract_directory
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.html").write_text(article_html("Statement number 1 on the situation", PARAS))
+    (pages / "slow.html").write_bytes(slow_pdf())  # a PDF saved under an .html name
+    (pages / "z.html").write_text(article_html("Statement number 2 on the situation", PARAS))
+    out = tmp_path / "out.jsonl"
+    bounds = PageBounds(seconds=float(TEST_SECONDS), memory_mb=int(TEST_MEMORY_MB))
+    started = time.monotonic()
+    summary = extract_directory(pages, out, workers=1, bounds=bounds)
+    records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert time.monotonic() - started < 60  # unbounded, the slow page alone takes 2 minutes
+    assert (summary.pages, summary.failed) == (3, 1)
+    assert records["a"]["text"] and records["z"]["text"]
+    assert records["slow"]["text"] is None
+    assert records["slow"]["error"].startswith("too_costly") and "still running" in records[
+        "slow"]["error"]
