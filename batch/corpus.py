@@ -73,6 +73,8 @@ def extract_saved_page(page: SavedPage) -> dict[str, object]:
     )
     try:
         result = extract_statement(fetched)
+    except MemoryError:
+        raise  # the page's memory bound: the pool reports it as too_costly
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the corpus
         result = Rejected("error", repr(exc))
     if isinstance(result, Rejected):

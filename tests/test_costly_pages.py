@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import zlib
+from concurrent.futures import wait
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -202,6 +203,7 @@ def test_demarche_extract_bounds_each_page_and_goes_on(tmp_path: Path):
     pages.mkdir()
     (pages / "a.html").write_text(article_html("Statement number 1 on the situation", PARAS))
     (pages / "slow.html").write_bytes(slow_pdf())  # a PDF saved under an .html name
+    (pages / "bomb.html").write_bytes(memory_bomb())
     (pages / "z.html").write_text(article_html("Statement number 2 on the situation", PARAS))
     out = tmp_path / "out.jsonl"
     bounds = PageBounds(seconds=float(TEST_SECONDS), memory_mb=int(TEST_MEMORY_MB))
@@ -209,8 +211,25 @@ def test_demarche_extract_bounds_each_page_and_goes_on(tmp_path: Path):
     summary = extract_directory(pages, out, workers=1, bounds=bounds)
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert time.monotonic() - started < 60  # unbounded, the slow page alone takes 2 minutes
-    assert (summary.pages, summary.failed) == (3, 1)
+    assert (summary.pages, summary.failed) == (4, 2)
     assert records["a"]["text"] and records["z"]["text"]
-    assert records["slow"]["text"] is None
+    assert records["slow"]["text"] is None and records["bomb"]["text"] is None
     assert records["slow"]["error"].startswith("too_costly") and "still running" in records[
         "slow"]["error"]
+    assert records["bomb"]["error"].startswith("too_costly") and "MB" in records["bomb"]["error"]
+
+
+def test_leaving_a_pool_on_an_error_stops_its_running_tasks():
+    # Ctrl-C or a failed write inside ``with BoundedPool(...)``: the queued
+    # and running pages are dropped, not waited for up to their bound each.
+    started = time.monotonic()
+    try:
+        with BoundedPool(1, PageBounds(seconds=120, memory_mb=100)) as pool:
+            futures = [pool.submit(time.sleep, 60) for _ in range(3)]
+            time.sleep(0.5)
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    assert time.monotonic() - started < 30
+    # (Each one is settled from the pool's own thread, a moment later.)
+    assert not wait(futures, timeout=10).not_done

@@ -115,7 +115,9 @@ _BRIEF = ["Markets fell sharply on Tuesday after the central bank raised rates a
 @pytest.mark.parametrize("headline", [
     "Dow drops 500 points as rates rise", "Minister admits error over visa rules",
     "Missing hiker not found after three days", "Fortune 500 firms cut jobs",
-    "求职者找不到工作", "Ошибка министра",
+    "404 migrants rescued off Lampedusa", "Russia says 410 soldiers were killed",
+    "Classified document not found in search of home", "Error-prone 500-page report",
+    "求职者找不到工作",
 ])
 def test_headlines_with_error_words_are_articles(headline: str):
     result = extract_statement(page("https://example.org/news/2.html",
@@ -127,7 +129,10 @@ def test_headlines_with_error_words_are_articles(headline: str):
 @pytest.mark.parametrize("title", [
     "404 Not Found", "Page not found", "Error 500", "500 Internal Server Error", "Not Found",
     "Sorry, the page you requested could not be found", "Страница не найдена",
-    "Seite nicht gefunden", "抱歉，找不到该页面",
+    "Seite nicht gefunden", "抱歉，找不到该页面", "Error", "Runtime Error", "404",
+    "Server Error in '/' Application.", "An error occurred", "Article not found",
+    "Erreur 500", "Ошибка 500", "Error 403 - Forbidden", "503 Service Unavailable",
+    "Error | Ministry of Foreign Affairs", "Not Found - Example Press",
 ])
 def test_soft_error_pages_are_rejected(title: str):
     result = extract_statement(page("https://example.org/news/3.html",

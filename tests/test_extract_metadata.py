@@ -34,6 +34,12 @@ from crawler.items import FetchedPage, Statement
     ("By LISA MASCARO AND MARY CLARE JALONICK", "Lisa Mascaro and Mary Clare Jalonick"),
     ("JEAN-PIERRE O'NEIL", "Jean-Pierre O'Neil"),
     ("ИВАН ПЕТРОВ", "Иван Петров"),
+    ("JUAN PÉREZ Y MARÍA GÓMEZ", "Juan Pérez y María Gómez"),
+    ("İBRAHİM KALIN", "İbrahim Kalin"),
+    ("JOHN MCCAIN", "John McCain"),
+    ("JOHN SMITH III", "John Smith III"),
+    ("LUDWIG VAN BEETHOVEN", "Ludwig van Beethoven"),
+    ("CHARLES B. BABBAGE", "Charles B. Babbage"),
     ("Charles B. Babbage", "Charles B. Babbage"),
     ("Ada McLovelace", "Ada McLovelace"),
     # Organisations, sites and phrases are nobody.

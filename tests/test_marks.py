@@ -73,3 +73,17 @@ def test_soft_hyphens_are_left_out_as_a_browser_copies_text():
                   "das im kommenden Jahr beginnen soll."]
     body = extracted(article_html("Klima", paragraphs, lang="de")).body
     assert "Klimawandel" in body and "\u00ad" not in body
+
+
+def test_a_canonical_url_keeps_its_mark_and_chrome_keys_leave_it_out():
+    from crawler.extraction.boilerplate import line_key
+    from storage.urls import normalise_url
+
+    href = f"https://www.example.ir/fa/news/1/{WANT}"
+    html = article_html("گفتگوها", PERSIAN, lang="fa").replace(
+        "</head>", f'<link rel="canonical" href="{href.replace(ZWNJ, "&zwnj;")}"></head>')
+    result = extracted(html)
+    assert result.canonical_url == normalise_url(href)
+    assert "%E2%80%8C" in result.canonical_url  # the non-joiner, percent-encoded
+    # Lines learned as chrome before the marks were kept lack them.
+    assert line_key(f"تماس با ما {WANT}") == line_key("تماس با ما میخواهم")

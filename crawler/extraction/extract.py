@@ -34,17 +34,28 @@ __all__ = ["Rejected", "extract_statement"]
 MIN_BODY_CHARS = 60
 
 # A soft error page (served with status 200) says so in its title. Only the
-# error's own phrasing counts: a bare "error" or "500" is also a headline's
-# word ("Dow drops 500 points", "Minister admits error"), and a short news
-# brief under such a headline is an article, not an error page.
+# error's own phrasing counts: a bare "error" or number is also a headline's
+# word ("Dow drops 500 points", "404 migrants rescued", "Minister admits
+# error"), and a short news brief under such a headline is an article.
+_ERROR_WORD = r"(?:error|erreur|fehler|errore|ошибка|http)"
+_STATUS = r"(?:40[0-9]|410|50[0-9])"
+_STATUS_TEXT = r"(?:not found|forbidden|service unavailable|bad gateway|gateway time-?out)"
+# The end of a title, or a separator before the site's name ("Error | Ministry").
+_END = r"\s*(?:$|[|–—:-]\s)"
 _ERROR_TITLE = re.compile(
-    r"\b(?:404|410)\b"
-    r"|\b(?:error|http)\W{0,3}50[0-4]\b|\b50[0-4]\W{0,3}(?:internal\b|server\b|error\b)"
-    r"|\binternal server error\b"
-    r"|\b(?:page|file|document|url|resource)\b[^.!?]{0,30}?\bnot\s+(?:be\s+)?found\b"
-    r"|^\W*(?:error\W+)?not\s+found\W*$"
+    # The whole title: "Error", "404", "Runtime Error", "Error 500", "Not Found".
+    rf"^\W*(?:{_STATUS}\W*)?(?:(?:server|runtime|database|internal|application|system"
+    rf"|unexpected)\s+)?{_ERROR_WORD}(?:\W*{_STATUS})?{_END}|^\W*{_STATUS}{_END}"
+    rf"|^\W*(?:error\W+)?{_STATUS_TEXT}{_END}"
+    # A status with its error words: "Error 403 - Forbidden", "404 Not Found".
+    rf"|\b{_ERROR_WORD}\W{{0,3}}{_STATUS}\b"
+    rf"|\b{_STATUS}\W{{0,3}}(?:{_ERROR_WORD}|{_STATUS_TEXT}|internal|server)"
+    r"|\bserver error\b|\ban error (?:has )?occurred\b"
+    # "Page not found", "The requested URL was not found on this server".
+    r"|\b(?:page|file|document|url|resource|article|news|content|item|story|post)\b"
+    rf"[^.!?]{{0,30}}?\bnot\s+(?:be\s+)?found\b(?:\s+on this server)?\W*?{_END}"
     r"|страница не найдена|seite nicht gefunden|page introuvable|página no encontrada"
-    r"|页面不存在|网页不存在|页面找不到|找不到(?:该|您|网页|页面)",
+    r"|pagina non trovata|页面不存在|网页不存在|页面找不到|找不到(?:该|您|网页|页面)",
     re.IGNORECASE,
 )
 

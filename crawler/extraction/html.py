@@ -154,13 +154,14 @@ def looks_like_html(content_type: str | None, body: bytes) -> bool:
     return sniffs_as_html(body)
 
 
-def _canonical(tree: lxml_html.HtmlElement, base: str) -> str | None:
+def _canonical(tree: lxml_html.HtmlElement, base: str,
+               kept: Callable[[str], str]) -> str | None:
     found = tree.xpath(
         '//link[translate(@rel,"CANONICAL","canonical")="canonical"]/@href'
         '|//meta[@property="og:url"]/@content'
     )
     for href in found:
-        url = urljoin(base, href.strip())
+        url = urljoin(base, kept(href.strip()))
         if url.startswith(("http://", "https://")):
             return normalise_url(url)
     return None
@@ -352,7 +353,7 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     # Read what the tree says before the extractors prune their copies.
     nodes = jsonld_nodes(tree)
     markup_date = date_in_markup(tree, nodes)
-    canonical = _canonical(tree, url) if url else None
+    canonical = _canonical(tree, url, kept) if url else None
     declared = _declared_language(tree)
     meta = page_metadata(tree)
     # The texts of the page's links: the paragraph model and the cleaning both read them.

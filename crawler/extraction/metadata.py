@@ -138,8 +138,28 @@ def clean_author(raw: str | None, site_names: list[str]) -> str | None:
     return None
 
 
-# Words that join two authors' names in a byline, in lower case.
-_JOINERS = {"and", "und", "et", "y", "e", "en", "и", "або", "i"}
+# Words that join two authors' names in a byline, and the particles inside
+# a name ("Ludwig van Beethoven"), both lower case after the first word.
+_LOWER_AFTER_FIRST = {"and", "und", "et", "y", "e", "en", "и", "або", "i", "van", "von", "de",
+                      "der", "den", "da", "di", "du", "del", "della", "dos", "das", "la", "le"}
+_ROMAN = re.compile(r"^(?:I{1,3}|IV|VI{0,3}|IX|X)\.?,?$")
+_MAC = re.compile(r"\bMc(\w)")
+_PART = re.compile(r"(?<=[-'’])")
+
+
+def _word_case(word: str, first: bool) -> str:
+    if (len(word.strip(".")) <= 1 and not word.isalpha()) or _ROMAN.match(word) and not first:
+        return word  # an initial ("B."), a generation ("III")
+    lower = word.lower().replace("i\u0307", "i")  # (Turkish İ lower-cases to i and a dot)
+    if not first and lower in _LOWER_AFTER_FIRST:
+        return lower
+    if len(word) == 1:
+        return word
+    # Each part of "JEAN-PIERRE", "O'NEIL" keeps its capital as written
+    # (str.title would turn "İ" into "I" and a combining dot).
+    parts = _PART.split(word)
+    cased = "".join(part[:1] + part[1:].lower().replace("i\u0307", "i") for part in parts)
+    return _MAC.sub(lambda m: "Mc" + m.group(1).upper(), cased)
 
 
 def _name_case(name: str) -> str:
@@ -148,9 +168,7 @@ def _name_case(name: str) -> str:
     together; a name with any lower-case letter is left as written."""
     if any(c.islower() for c in name) or not any(c.isupper() for c in name):
         return name
-    return " ".join(word if len(word.strip(".")) <= 1
-                    else word.lower() if word.lower() in _JOINERS else word.title()
-                    for word in name.split())
+    return " ".join(_word_case(word, n == 0) for n, word in enumerate(name.split()))
 
 
 def _is_person(name: str, site_names: set[str]) -> bool:

@@ -233,7 +233,10 @@ class BoundedPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.shutdown(wait=True)
+        # Leaving on an exception (Ctrl-C, a failed write): the queued and
+        # running pages are of no use, and each could hold its worker for
+        # the whole time bound.
+        self.shutdown(wait=True, cancel_futures=exc[0] is not None)
 
 
 def bounded_map(pool: BoundedPool | ProcessPoolExecutor, function: Callable, items: Iterable,
