@@ -97,3 +97,24 @@ def test_a_section_is_a_label(declared: str, expected: str | None):
     from crawler.extraction.html import section_label
 
     assert section_label(declared) == expected
+
+
+@pytest.mark.parametrize(("title", "host", "expected"), [
+    # The site's address abbreviates its name: each word whole or by its initial.
+    ("Talks resume in Geneva - Los Angeles Times", "latimes", "Talks resume in Geneva"),
+    ("Talks resume in Geneva - The New York Times", "nytimes", "Talks resume in Geneva"),
+    ("Talks resume in Geneva - International Herald Tribune", "iht", "Talks resume in Geneva"),
+    ("Los Angeles Times layoffs - Poynter", "poynter", "Los Angeles Times layoffs"),
+    ("Talks resume - Big Bomb Claims", "reuters", "Talks resume - Big Bomb Claims"),
+    # Section labels between the site's name and the headline, "|" apart.
+    ("BBC NEWS | World | Americas | Talks resume in Geneva", "bbc", "Talks resume in Geneva"),
+    ("Talks resume in Geneva | Top News | Reuters", "reuters", "Talks resume in Geneva"),
+    # A headline's own separators stay.
+    ("Iran | US talks resume | Reuters", "reuters", "Iran | US talks resume"),
+    ("Trump - Kim summit ends - The New York Times", "nytimes", "Trump - Kim summit ends"),
+    ("Talks resume in Geneva | Politics", "reuters", "Talks resume in Geneva | Politics"),
+])
+def test_a_title_loses_its_site_name_and_sections(title: str, host: str, expected: str):
+    from crawler.extraction.metadata import clean_title
+
+    assert clean_title(title, [host]) == expected

@@ -98,10 +98,41 @@ def clean_title(title: str, site_names: list[str]) -> str:
     if separators:
         last, first = separators[-1], separators[0]
         if _is_site_name(title[last.end() :], names):
-            return title[: last.start()]
+            return _without_sections(title[: last.start()], at_end=True)
         if _is_site_name(title[: first.start()], names):
-            return title[first.end() :]
+            return _without_sections(title[first.end() :], at_end=False)
     return title
+
+
+# Sections a site prints between its name and the headline, "|" apart:
+# "BBC NEWS | World | Americas | Headline", "Headline | Politics | guardian.co.uk".
+_PIPE = re.compile(r"\s+\|\s+")
+_SECTION_WORDS = 2
+
+
+def _without_sections(title: str, at_end: bool) -> str:
+    """``title`` less the short "|"-separated labels on the side its site
+    name was cut from (a hyphen or a colon may be the headline's own)."""
+    parts = _PIPE.split(title)
+    while len(parts) > 1 and len((parts[-1] if at_end else parts[0]).split()) <= _SECTION_WORDS:
+        parts.pop(-1 if at_end else 0)
+    return " | ".join(parts)
+
+
+# Words a site's address leaves out of its name ("nytimes" for The New York Times).
+_NAME_FILLERS = {"the", "of", "and", "der", "die", "das", "la", "le", "el"}
+
+
+def _abbreviates(name: str, words: list[str]) -> bool:
+    """Whether ``name`` is ``words`` as an address writes them, each word
+    whole or by its initial: "latimes" for Los Angeles Times, "iht" for
+    International Herald Tribune."""
+    if not words:
+        return not name
+    word, rest = words[0], words[1:]
+    return (name.startswith(word) and _abbreviates(name[len(word):], rest)
+            or bool(name) and name[0] == word[0] and _abbreviates(name[1:], rest)
+            or word in _NAME_FILLERS and _abbreviates(name, rest))
 
 
 def _is_site_name(segment: str, names: set[str]) -> bool:
@@ -114,7 +145,10 @@ def _is_site_name(segment: str, names: set[str]) -> bool:
     # bundeskanzleramt.gv.at, "CNNPolitics" for cnn.com: a short segment
     # built on a name of the site.
     short = len(segment.split()) <= 4
-    return short and any(len(n) >= 3 and (n in key or key in n) for n in names)
+    if short and any(len(n) >= 3 and (n in key or key in n) for n in names):
+        return True
+    words = [_key(w) for w in segment.split() if _key(w)]
+    return 2 <= len(words) <= 5 and any(len(n) >= 3 and _abbreviates(n, words) for n in names)
 
 
 def clean_author(raw: str | None, site_names: list[str]) -> str | None:
