@@ -24,12 +24,10 @@ from urllib.parse import urlsplit
 from crawler.extraction.boilerplate import learn_in_corpus, strip_lines
 from crawler.extraction.draft import Rejected
 from crawler.extraction.extract import extract_statement
-from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
+from crawler.ingest.workers import DEFAULT_BOUNDS, BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage
 
 GROUND_TRUTH = "ground_truth.jsonl"
-# The crawl's defaults (crawler/settings.py says why these numbers).
-DEFAULT_BOUNDS = PageBounds(seconds=30, memory_mb=1024)
 
 
 @dataclass(frozen=True)

@@ -38,14 +38,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from batch.warc_import import DEFAULT_BOUNDS
 from batch.warcfiles import DAMAGE, read_response
 from crawler.extraction import boilerplate
 from crawler.extraction.draft import Rejected
 from crawler.extraction.provenance import extractor_hash
 from crawler.ingest.archiving import learned_lines
 from crawler.ingest.processing import enrich_statement, enricher_hash, load_rules, process_page
-from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
+from crawler.ingest.workers import DEFAULT_BOUNDS, BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from storage.archive import content_hash

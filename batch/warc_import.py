@@ -48,7 +48,7 @@ from batch.warcfiles import (
 from crawler.extraction.draft import Rejected
 from crawler.ingest.archiving import archive_batch, retried
 from crawler.ingest.processing import load_rules, process_and_enrich, process_page
-from crawler.ingest.workers import BoundedPool, PageBounds, bounded_map
+from crawler.ingest.workers import DEFAULT_BOUNDS, BoundedPool, PageBounds, bounded_map
 from crawler.items import FetchedPage, Statement
 from crawler.sources import Source
 from storage.archive import sync_sources
@@ -167,9 +167,6 @@ class SourceResolver:
             self.unsynced[source.key] = source
         return source
 
-
-# The crawl's defaults (crawler/settings.py) for callers without settings.
-DEFAULT_BOUNDS = PageBounds(seconds=30, memory_mb=1024)
 
 
 def _too_costly(job: tuple[FetchedPage, object], error: Exception) -> Rejected:

@@ -361,20 +361,20 @@ def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft |
     paragraphs = _or_declared_body(main_text(tree, url, link_texts), article_body(nodes))
     if not paragraphs:
         return Rejected("no_article", "no main text found on the page")
-    standfirst = displayed_standfirst(tree, meta.description, "\n".join(paragraphs))
     return Draft(
         title=kept(_title(tree, meta.title, meta.site_name)),
         paragraphs=[kept(p) for p in paragraphs],
         markup_date=markup_date,
         page_date=_date_finder(tree, url),
-        author=meta.author and kept(meta.author),
+        author=_or_none(kept, meta.author),
         byline=(lambda: _or_none(kept, page_byline(tree))) if meta.author_declared else None,
         declared_language=declared,
         canonical_url=canonical,
-        section=meta.section and kept(meta.section),
-        site_name=meta.site_name and kept(meta.site_name),
+        section=_or_none(kept, meta.section),
+        site_name=_or_none(kept, meta.site_name),
         link_keys=_link_keys([kept(t) for t in link_texts] if held else link_texts),
-        standfirst=standfirst and kept(standfirst),
+        standfirst=_or_none(kept, displayed_standfirst(tree, meta.description,
+                                                       "\n".join(paragraphs))),
         notes=(["charset_mismatch"] if decoded.charset_mismatch else [])
         + (["text_before_document"] if cut else []),
     )

@@ -85,6 +85,10 @@ class PageBounds:
                    memory_mb=settings.getint("DEMARCHE_PAGE_MEMORY_MB"))
 
 
+# The crawl's defaults (crawler/settings.py) for callers without settings.
+DEFAULT_BOUNDS = PageBounds(seconds=30, memory_mb=1024)
+
+
 class TooCostly(Exception):
     """The task overran its bounds: its worker was stopped (time), ran out
     of its memory budget, or died under it."""
