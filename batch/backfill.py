@@ -260,7 +260,11 @@ def backfill(locations: Iterable[str], archive_url: str, registry: Mapping[str, 
         summary.parts = len(parts)
         if started:
             started(summary)
-        shared = client.scatter(dict(registry), broadcast=True)
+        # The registry (about 11 kB) goes with each task rather than
+        # scattered once: a scattered value lives on the workers, so a
+        # killed worker can take its only copy and with it every task that
+        # needs it; a task that carries its own copy can be run again.
+        shared = dict(registry)
         # Enough parts queued that no worker waits while the client writes.
         window = 4 * summary.workers
         for result in ordered_map(client, read_part, parts, window=window,

@@ -134,15 +134,17 @@ def test_a_killed_worker_changes_nothing_and_a_rerun_adds_nothing(
     registry = load_sources()
     killed: list[int] = []
     with Client(cluster) as client:
-        pids = client.run(os.getpid)
+        # Both workers up, a restarted one included, before the run.
+        client.wait_for_workers(2, timeout=120)
 
         def kill_one(summary, part) -> None:  # type: ignore[no-untyped-def]
             if killed:
                 return
             busy = [address for address, tasks in client.processing().items() if tasks]
             assert busy, "no task in flight to lose"
-            killed.append(pids[busy[0]])
-            os.kill(pids[busy[0]], signal.SIGKILL)
+            pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+            killed.append(pid)
+            os.kill(pid, signal.SIGKILL)
 
         summary = backfill([str(warc)], archive_url, registry, scheduler=cluster,
                            part_bytes=PART, progress=kill_one)
