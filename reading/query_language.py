@@ -8,9 +8,10 @@ with a message for the user; the parsed query is written out as an FTS5
 ``MATCH`` expression (SQLite) or a tsquery built with ``phraseto_tsquery`` /
 ``to_tsquery`` (PostgreSQL).
 
-Text is folded the way it is indexed (migration 0004): ё as е, Arabic vowel
-marks dropped, and a zero-width space after every kana or CJK ideograph, so
-a Chinese word is found as a phrase of its characters.
+Text is folded the way it is indexed (migrations 0004 and 0014): ё as е,
+Arabic vowel marks and zero-width joiners dropped, and a zero-width space
+after every kana or CJK ideograph, so a Chinese word is found as a phrase
+of its characters.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from reading.sql import QueryError
 
 ZWSP = "\u200b"
-# As migration 0004 indexes text: ё folded, Arabic vowel marks and tatweel
-# dropped, kana and CJK ideographs (U+3000-U+9FFF) made one token each.
+# As migrations 0004 and 0014 index text: ё folded, Arabic vowel marks,
+# tatweel and the zero-width joiners dropped (a Persian word is one word
+# whether or not it was typed with its non-joiner), kana and CJK ideographs
+# (U+3000-U+9FFF) made one token each.
 _FOLD = str.maketrans({"ё": "е", "Ё": "Е", **{chr(c): None for c in
-                                               [*range(0x064B, 0x0653), 0x0670, 0x0640]}})
+                                               [*range(0x064B, 0x0653), 0x0670, 0x0640,
+                                                0x200C, 0x200D]}})
 _CJK = re.compile("([\u3000-\u9fff])")
 _OPERATORS = ("AND", "OR", "NOT")
 

@@ -190,8 +190,14 @@ def search(session: Session, query: SearchQuery | str, filters: SearchFilters = 
         hits_found.append(SearchHit(
             rank=n, score=round(float(row.score), 6), id=row.id, source=article.source,
             published_at=article.published_at, language=article.language, title=article.title,
-            url=article.url, snippet=snippet(article.body, query, loose=loose)))
+            url=article.url, snippet=snippet(_searched(article), query, loose=loose)))
     return hits_found
+
+
+def _searched(article: Article) -> str:
+    """The text a snippet is cut from: the standfirst (indexed with the
+    title, migration 0014) and the body, so a hit on the summary shows it."""
+    return "\n\n".join(filter(None, (article.standfirst, article.body)))
 
 
 def _fts5_phrases(query: SearchQuery) -> str:

@@ -16,11 +16,13 @@ MARK = "**"
 # a search's time (make bench-search); a regular expression over the raw
 # text does it in microseconds, the same way on both backends.
 SNIPPET_CHARS = 220
-# ё is е (as indexed); Arabic vowel marks may stand between letters. Other
-# diacritics are not looked for: a hit found by FTS5 for "Elysee" in
-# "Élysée" keeps its text, unmarked.
+# ё is е (as indexed); Arabic vowel marks, and in any script from Arabic
+# on the zero-width joiners, may stand between letters. Other diacritics
+# are not looked for: a hit found by FTS5 for "Elysee" in "Élysée" keeps
+# its text, unmarked.
 _YO = "[её]"
-_ARABIC_MARKS = "[\u064b-\u0652\u0670\u0640]*"
+_ARABIC_MARKS = "[\u064b-\u0652\u0670\u0640\u200c\u200d]*"
+_JOINERS = "[\u200c\u200d]*"
 
 
 def _is_cjk(char: str) -> bool:
@@ -35,6 +37,8 @@ def _word_pattern(word: str, *, loose: bool) -> str:
         chars.append(_YO if char in "еЕ" else re.escape(char))
         if "\u0600" <= char <= "\u06ff":
             chars.append(_ARABIC_MARKS)
+        elif char >= "\u0700" and not _is_cjk(char):
+            chars.append(_JOINERS)
     return "".join(chars)
 
 

@@ -39,6 +39,7 @@ RELAY = "https://sputnikglobe.com/20240506/lavrov-ceasefire.html"
 TRANSLATION = "https://mid.ru/ru/foreign_policy/news/2000002/"
 TITLE = "Lavrov calls for a ceasefire in Syria"
 QUOTE = "We call on all sides to observe the ceasefire in Syria immediately"
+STANDFIRST = "The minister asked the envoy to carry the call to every side before the talks."
 BODY = (f"Foreign Minister Sergei Lavrov said: \u201c{QUOTE}.\u201d The minister met the envoy "
         "in Moscow to discuss the humanitarian corridors, the exchange of prisoners and the "
         "return of refugees to their homes in Syria before the talks resume next month "
@@ -75,11 +76,12 @@ def write_warc(folder: Path) -> tuple[str, int]:
 
 
 def article(source: str, url: str, body: str, published: datetime, language: str = "en",
-            title: str = TITLE, warc: tuple[str, int] | None = None) -> dict:
+            title: str = TITLE, warc: tuple[str, int] | None = None,
+            standfirst: str | None = None) -> dict:
     return {"source": source, "url": url, "canonical_url": None, "title": title, "body": body,
             "published_at": published, "author": None, "language": language, "section": None,
             "site_name": None, "warc_file": warc[0] if warc else None,
-            "warc_offset": warc[1] if warc else None}
+            "warc_offset": warc[1] if warc else None, "standfirst": standfirst}
 
 
 def enrichment(speakers=(), quotes=(), countries=(), keys=(), kind="statement") -> Enrichment:
@@ -97,7 +99,8 @@ def add_headline_features(path: Path) -> dict[str, int]:
     warc = write_warc(path.parent / "warc")
     with Session(engine) as s, s.begin():
         sync_sources(s, load_sources().values(), T0)
-        _, statement = store_article(s, article("mid_ru_en", STATEMENT, BODY, PUBLISHED), T0)
+        _, statement = store_article(s, article("mid_ru_en", STATEMENT, BODY, PUBLISHED,
+                                                standfirst=STANDFIRST), T0)
         _, relay = store_article(s, article("sputnik_russia", RELAY, RELAY_BODY,
                                             PUBLISHED + timedelta(hours=3, minutes=30)), T0)
         _, translation = store_article(s, article(
@@ -117,7 +120,8 @@ def add_headline_features(path: Path) -> dict[str, int]:
     with Session(engine) as s, s.begin():
         # The ministry edits its page: the first text becomes a version ...
         store_article(s, article("mid_ru_en", STATEMENT, BODY.replace(
-            "Russia stands ready", "Russia stands firmly ready"), PUBLISHED, warc=warc),
+            "Russia stands ready", "Russia stands firmly ready"), PUBLISHED, warc=warc,
+            standfirst=STANDFIRST),
             T0 + timedelta(days=1))
     with Session(engine) as s, s.begin():
         # ... and then takes it down.
@@ -172,6 +176,8 @@ def test_statement_page_has_every_section(room: Room):
     meta = text_of(doc.get_element_by_id("statement-meta"))
     assert "Ministry of Foreign Affairs of the Russian Federation (English)" in meta
     assert "6 May 2024, 10:00 UTC" in meta and "statement" in meta
+    # The summary under the headline, which the body leaves out, heads the text.
+    assert text_of(doc.cssselect("#text > p")[0]) == STANDFIRST
     # The quotation marked in the text, with its speaker.
     marks = doc.cssselect("#text mark.quote")
     assert [(text_of(m), m.get("data-speaker")) for m in marks] == [(QUOTE, "Sergei Lavrov")]
