@@ -113,6 +113,13 @@ def test_a_section_is_a_label(declared: str, expected: str | None):
     ("Iran | US talks resume | Reuters", "reuters", "Iran | US talks resume"),
     ("Trump - Kim summit ends - The New York Times", "nytimes", "Trump - Kim summit ends"),
     ("Talks resume in Geneva | Politics", "reuters", "Talks resume in Geneva | Politics"),
+    # Which page of a paginated article, wherever the site name stands.
+    ("Talks resume -- Page 1 -- Newsweek", "newsweek", "Talks resume"),
+    ("Talks resume - Newsweek - Page 2 of 3", "newsweek", "Talks resume"),
+    ("Gespräche beginnen (Seite 2)", "zeit", "Gespräche beginnen"),
+    ("Переговоры возобновятся | Страница 3", "ria", "Переговоры возобновятся"),
+    ("Page 3 girls return", "sun", "Page 3 girls return"),
+    ("The story behind page 3", "sun", "The story behind page 3"),
 ])
 def test_a_title_loses_its_site_name_and_sections(title: str, host: str, expected: str):
     from crawler.extraction.metadata import clean_title

@@ -86,9 +86,21 @@ def choose_title(headings: list[str], meta_titles: list[str], page_title: str | 
 _CJK_SUFFIX = re.compile(r"(?:\s*(?:-{1,2}|_|\||－|—)\s*[^\s\-_|－—]{1,12})+$")
 
 
+# "Headline -- Page 2 -- Newsweek", "Headline (Seite 3)": which page of a
+# paginated article this is, not part of its headline.
+_PAGE_LABEL = re.compile(
+    r"\s+(?:[-|–—:·•»,]{1,2}\s+|\()(?:page|seite|página|pagina|страница|стр\.)\s*\d+"
+    r"(?:\s*(?:of|/|von|de|di|из)\s*\d+)?\)?$", re.IGNORECASE)
+
+
 def clean_title(title: str, site_names: list[str]) -> str:
-    """Drop a ' - Site Name' suffix or 'Site Name | ' prefix, keep the rest as written."""
-    title = _KICKER.sub("", " ".join(title.split()))
+    """Drop a ' - Site Name' suffix or 'Site Name | ' prefix and a page
+    label, keep the rest as written."""
+    title = _PAGE_LABEL.sub("", _KICKER.sub("", " ".join(title.split())))
+    return _PAGE_LABEL.sub("", _without_site_name(title, site_names))
+
+
+def _without_site_name(title: str, site_names: list[str]) -> str:
     if any(ord(c) >= 0x2E80 for c in title[:12]):
         head = _CJK_SUFFIX.sub("", title)
         if len(head) >= 6:
