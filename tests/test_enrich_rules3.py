@@ -131,3 +131,17 @@ def test_added_points_are_a_score_not_words() -> None:
                   "“We defended well all night,” Lind added.")
     assert [s.name for s in result.speakers] == ["Marta Lind"]
     assert quotes(result) == [("We defended well all night", "Marta Lind")]
+
+
+def test_the_country_a_diplomat_is_sent_to_is_not_theirs() -> None:
+    def speakers(text: str) -> list[tuple[str, str | None]]:
+        return [(s.name, s.country) for s in news(text).speakers]
+
+    # After "to": where the envoy is sent, whichever side of the name.
+    assert speakers("Former special envoy to Ukraine Arne Kvist told lawmakers the aid "
+                    "was held up.") == [("Arne Kvist", None)]
+    assert speakers("Arne Kvist, the former special envoy to Kyiv, told lawmakers the aid "
+                    "was held up.") == [("Arne Kvist", None)]
+    # The nation before the title is still the diplomat's own.
+    assert speakers("Norwegian envoy to Ukraine Arne Kvist told lawmakers the aid "
+                    "was held up.") == [("Arne Kvist", "NO")]

@@ -167,6 +167,11 @@ ZH_ROLES = [
 _CLAUSE_END = re.compile(r"[!?;:\n。，；：！？]|[a-zа-яё]\.\s|,\s")
 
 
+# A country named right after "to" is where someone is sent or goes ("envoy
+# to Ukraine", "ambassador to the US", "a visit to China"): never their own.
+_DESTINATION = re.compile(r"(?i)\bto\s+(?:the\s+)?$")
+
+
 def country_near(text: str, start: int, end: int) -> str | None:
     # "Russian Foreign Minister", "глава российского МИД", "中国外交部发言人",
     # "министр иностранных дел России": a country named within a few words.
@@ -180,6 +185,8 @@ def country_near(text: str, start: int, end: int) -> str | None:
     window = text[window_start:stop.start() if stop else window_end]
     best: tuple[int, str] | None = None
     for hit in gazetteer().hits(window):
+        if _DESTINATION.search(window, 0, hit.start):
+            continue  # "envoy to Ukraine", "ambassador to the US": the host's country
         distance = min(abs(window_start + hit.end - start), abs(window_start + hit.start - end))
         if best is None or distance < best[0]:
             best = (distance, hit.value[0])
