@@ -272,7 +272,9 @@ def finish_run(
     run.articles_changed = counts.get("changed", 0)
     run.articles_unchanged = counts.get("unchanged", 0)
     run.errors = counts.get("errors", 0)
-    run.stats = {k: _jsonable(v) for k, v in stats.items()}
+    # Added to what the run recorded when it started (its process, the
+    # site it locked): ``machine_of`` reads the process from there.
+    run.stats = {**(run.stats or {}), **{k: _jsonable(v) for k, v in stats.items()}}
 
 
 def _jsonable(value: object) -> object:

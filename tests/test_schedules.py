@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -361,6 +362,8 @@ def test_status_reports_health_from_the_ledger(tmp_path: Path, site: Site, env: 
     # Two runs in a row found nothing new: not yet quiet (3 by default).
     assert " ok " in f" {row} "
     assert str(len(ARTICLES)) in row.split()
+    # The machine that crawled it, kept when the run's stats were written.
+    assert socket.gethostname() in row.split(), out
     assert run_crawl(loopback(env), {}, 60, env["DEMARCHE_ARCHIVE_URL"],
                      settings=FAST, logs=Path(env["DEMARCHE_LOG_DIR"])).status == "finished"
     out = subprocess.run([sys.executable, "-m", "cli", "status"], cwd=ROOT,
