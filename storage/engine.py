@@ -123,6 +123,17 @@ def damage_of(url: str, exc: BaseException) -> DamagedArchiveError | None:
     return damaged(path, message.splitlines()[0])
 
 
+def reason_of(exc: BaseException) -> str:
+    """A driver error in one line, without the SQL and parameters that
+    SQLAlchemy adds to its message: what the database said, and for a lock
+    held past the busy timeout, by whom."""
+    said = str(getattr(exc, "orig", None) or exc).strip()
+    line = said.splitlines()[0] if said else type(exc).__name__
+    if "database is locked" in line.lower():
+        return f"{line} (another process held a write lock on the archive for too long)"
+    return line
+
+
 def _writable(path: Path) -> bool:
     """Whether this process could write the archive and the files SQLite
     keeps beside it (-wal, -shm)."""

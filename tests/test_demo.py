@@ -100,3 +100,24 @@ def test_running_the_demo_again_changes_nothing(demo_db: Path, tmp_path: Path):
             demo_db, f"SELECT count(*) FROM {table}")
     assert rows(again, "SELECT removed_reason FROM articles WHERE url = ?",
                 TAKEN_DOWN) == [("http 404",)]
+
+
+def test_a_demo_into_a_locked_archive_says_so_and_shows_nothing(tmp_path: Path):
+    locked = tmp_path / "archive.db"
+    assert demarche(locked, "db", "upgrade").returncode == 0  # an empty archive
+    holder = sqlite3.connect(locked, timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = subprocess.run(
+            [*DEMARCHE, "demo", "--archive", f"sqlite:///{locked}?timeout=1"], cwd=ROOT,
+            capture_output=True, text=True, timeout=300)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode == 1, result.stderr
+    # The first visit failed: no second one, and no tour of what the
+    # archive held before as if this run had made it.
+    assert "Visit 2" not in result.stdout and "The archive now holds" not in result.stdout
+    assert "demarche demo: 5 of 5 crawls did not finish" in result.stderr
+    assert "mid_ru_en: failed: the run ledger could not be started: database is locked" in (
+        result.stderr)

@@ -43,7 +43,9 @@ def visit_settings(settings: Settings, recording: Path) -> Settings:
 
 def crawl_visits(keys: Sequence[str], recordings: Sequence[Path],
                  settings: Settings) -> list[list[CrawlOutcome]]:
-    """Crawl ``keys`` once per recording, in order; each visit's outcomes."""
+    """Crawl ``keys`` once per recording, in order; each visit's outcomes,
+    up to the first visit of which a crawl did not finish (the later ones
+    would show what that one left out)."""
     check_request(settings, keys, ARGS)
     process = CrawlerProcess(settings)
     visits: list[list[tuple[str, Crawler]]] = []
@@ -68,6 +70,8 @@ def crawl_visits(keys: Sequence[str], recordings: Sequence[Path],
         try:
             yield started
             for recording in later:
+                if any(outcome_of(k, c).status != "finished" for k, c in visits[-1]):
+                    break
                 yield start(recording)
         finally:
             # Stopped once running, even when the first visit failed at once.

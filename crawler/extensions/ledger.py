@@ -29,10 +29,11 @@ from typing import Self
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.orm import Session
 
 from storage.archive import sync_sources
-from storage.engine import open_archive
+from storage.engine import open_archive, reason_of
 from storage.runs import (
     close_lost_runs,
     coverage_flags,
@@ -154,8 +155,18 @@ class CrawlLedger:
         try:
             self._open(source, spider)
         except Exception as exc:  # noqa: BLE001 - any driver error, said at the end too
-            self.open_error = f"the run ledger could not be started: {exc}"
-            logger.error("%s", self.open_error)
+            self.open_error = f"the run ledger could not be started: {reason_of(exc)}"
+            logger.error("%s: closing the spider", self.open_error)
+            # A run the archive cannot record is not crawled: its pages
+            # could not be written either (each batch would wait out the
+            # lock again), and the next run fetches them.
+            from twisted.internet import reactor  # Scrapy's, installed by now
+
+            reactor.callLater(0, self._close, "ledger_failed")
+
+    def _close(self, reason: str) -> None:
+        if self.crawler.engine is not None and self.crawler.crawling:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def _open(self, source, spider: Spider) -> None:  # type: ignore[no-untyped-def]
         now = datetime.now(UTC)
@@ -193,7 +204,7 @@ class CrawlLedger:
         except Exception as exc:  # noqa: BLE001 - any driver error; said, never hidden
             # The run may have done its work, but the ledger does not say
             # so: not a run anyone can trust as finished.
-            why = f"the run ledger could not be written: {exc}"
+            why = f"the run ledger could not be written: {reason_of(exc)}"
             self.crawler.stats.set_value("demarche/status", "failed")
             self.crawler.stats.set_value("demarche/why", why)
             logger.error("Crawl run %d of %s: failed: %s", self.run_id, spider.name, why)
