@@ -14,6 +14,28 @@ from crawler.sources import registry_of
 from storage.engine import describe
 
 
+def port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (1 to 65535)")
+    return number
+
+
+def _check_free(host: str, number: int) -> None:
+    """Say so before anything is served when the address cannot be
+    listened on (taken, or not this machine's)."""
+    import socket
+
+    try:
+        with socket.create_server((host, number)):
+            pass
+    except OSError as exc:
+        raise ArgumentError(f"cannot listen on {host}:{number}: {exc.strerror or exc}") from None
+
+
 def cmd_browse(opts: argparse.Namespace) -> int:
     from reading.browse import can_be_immutable, serve, sqlite_archive
 
@@ -29,6 +51,7 @@ def cmd_browse(opts: argparse.Namespace) -> int:
     settings = settings_of(opts)
     # The source pages judge health as `demarche status` does.
     quiet = {key: s.quiet_after for key, s in registry_of(settings).items()}
+    _check_free(opts.host, opts.port)
     print(f"serving {path} ({mode}) at http://{opts.host}:{opts.port}/ ; Ctrl-C stops",
           file=sys.stderr)
     serve(path, opts.host, opts.port, immutable=immutable, warc_folder=warc_folder(settings),
@@ -78,8 +101,9 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
         examples=["demarche browse", "demarche browse --archive sqlite:///data/archive.db "
                   "--port 8080"])
     add_archive(browse)
-    browse.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    browse.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    browse.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    browse.add_argument("--port", type=port, default=8001, help="port (default 8001)")
     browse.set_defaults(func=cmd_browse)
 
     report = add_command(

@@ -6,8 +6,42 @@ DEMARCHE_BATCH_SIZE=10``. The README lists them.
 """
 
 import os
+import sys
 
 from storage.engine import default_archive_url
+
+
+def _bad(name: str, raw: str, wanted: str) -> SystemExit:
+    # Read when any demarche or scrapy command starts: one line and exit
+    # status 2, not a traceback from every command.
+    print(f"demarche: the environment variable {name}={raw!r} is not {wanted}", file=sys.stderr)
+    return SystemExit(2)
+
+
+def _number(name: str, default: float, kind: type = int) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise _bad(name, raw, "a whole number" if kind is int else "a number") from None
+    if value < 0:
+        raise _bad(name, raw, "a number of 0 or more")
+    return value
+
+
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in _YES + _NO:
+        return raw.lower() in _YES
+    raise _bad(name, raw, "one of " + ", ".join(_YES + _NO))
+
 
 BOT_NAME = "demarche"
 
@@ -23,31 +57,31 @@ DEMARCHE_CONTACT_URL = os.environ.get(
     "DEMARCHE_CONTACT_URL", "https://github.com/demarche-archive/demarche"
 )
 # Extraction processes; 0 means one per core.
-DEMARCHE_EXTRACT_WORKERS = int(os.environ.get("DEMARCHE_EXTRACT_WORKERS", "0"))
+DEMARCHE_EXTRACT_WORKERS = _number("DEMARCHE_EXTRACT_WORKERS", 0)
 # Statements written per transaction, and the longest a batch waits.
-DEMARCHE_BATCH_SIZE = 50
-DEMARCHE_BATCH_SECONDS = 30.0
+DEMARCHE_BATCH_SIZE = _number("DEMARCHE_BATCH_SIZE", 50)
+DEMARCHE_BATCH_SECONDS = _number("DEMARCHE_BATCH_SECONDS", 30.0, float)
 # Retry waits: 2 s, 4 s, 8 s ... at most 60 s (or the server's Retry-After).
-DEMARCHE_RETRY_BACKOFF_BASE = 2.0
-DEMARCHE_RETRY_BACKOFF_MAX = 60.0
-DEMARCHE_LEDGER_ENABLED = True
+DEMARCHE_RETRY_BACKOFF_BASE = _number("DEMARCHE_RETRY_BACKOFF_BASE", 2.0, float)
+DEMARCHE_RETRY_BACKOFF_MAX = _number("DEMARCHE_RETRY_BACKOFF_MAX", 60.0, float)
+DEMARCHE_LEDGER_ENABLED = _flag("DEMARCHE_LEDGER_ENABLED", True)
 # Incremental runs: an article fetched before is fetched again when its
 # sitemap or feed entry says it changed, or while it is young (published in
 # the last DEMARCHE_REVISIT_DAYS days: when ministries still complete and
 # correct statements) and was last fetched DEMARCHE_REVISIT_HOURS ago or
 # more. 20 hours, not 24, so that a nightly run starting a little earlier
 # than the night before still revisits. Both are judgments, not measurements.
-DEMARCHE_REVISIT_DAYS = float(os.environ.get("DEMARCHE_REVISIT_DAYS", "2"))
-DEMARCHE_REVISIT_HOURS = float(os.environ.get("DEMARCHE_REVISIT_HOURS", "20"))
+DEMARCHE_REVISIT_DAYS = _number("DEMARCHE_REVISIT_DAYS", 2.0, float)
+DEMARCHE_REVISIT_HOURS = _number("DEMARCHE_REVISIT_HOURS", 20.0, float)
 # Every response kept in gzipped WARC files (provenance, re-extraction):
 # DEMARCHE_WARC_DIR, else warc/ beside a SQLite archive, else <project>/warc.
-DEMARCHE_WARC_ENABLED = os.environ.get("DEMARCHE_WARC_ENABLED", "1") not in ("0", "false", "False")
+DEMARCHE_WARC_ENABLED = _flag("DEMARCHE_WARC_ENABLED", True)
 DEMARCHE_WARC_DIR = os.environ.get("DEMARCHE_WARC_DIR", "")
-DEMARCHE_WARC_MAX_MB = int(os.environ.get("DEMARCHE_WARC_MAX_MB", "512"))
-DEMARCHE_WARC_GZIP_LEVEL = int(os.environ.get("DEMARCHE_WARC_GZIP_LEVEL", "4"))
+DEMARCHE_WARC_MAX_MB = _number("DEMARCHE_WARC_MAX_MB", 512)
+DEMARCHE_WARC_GZIP_LEVEL = _number("DEMARCHE_WARC_GZIP_LEVEL", 4)
 # Article requests a sitemap or feed hands the scheduler at a time; the
 # rest wait unread until the crawl drains these (crawler/spiders/base.py).
-DEMARCHE_DRAIN_BATCH = int(os.environ.get("DEMARCHE_DRAIN_BATCH", "500"))
+DEMARCHE_DRAIN_BATCH = _number("DEMARCHE_DRAIN_BATCH", 500)
 # Set by the scheduler (`-s DEMARCHE_RUN_ID=N`): the crawl_runs row it opened.
 DEMARCHE_RUN_ID = 0
 # Where the scheduler writes each crawl's log (empty: <project>/logs).
@@ -60,13 +94,12 @@ DEMARCHE_BROKER_URL = os.environ.get("DEMARCHE_BROKER_URL", "")
 # Seconds after which the broker hands a job whose worker went silent to
 # another worker; 0: the longest time limit of the timetable plus margins
 # (schedules/celery_app.py). A job must never outlast it while alive.
-DEMARCHE_VISIBILITY_TIMEOUT = float(os.environ.get("DEMARCHE_VISIBILITY_TIMEOUT", "0"))
+DEMARCHE_VISIBILITY_TIMEOUT = _number("DEMARCHE_VISIBILITY_TIMEOUT", 0.0, float)
 # Off: no request ever connects to a loopback, private, link-local,
 # multicast or cloud-metadata address, checked after DNS
 # (crawler/addresses.py), and registry rows naming one fail at load. On
 # only for crawls of a site on this machine (the loopback tests).
-DEMARCHE_ALLOW_PRIVATE_ADDRESSES = os.environ.get(
-    "DEMARCHE_ALLOW_PRIVATE_ADDRESSES", "") in ("1", "true", "True", "yes")
+DEMARCHE_ALLOW_PRIVATE_ADDRESSES = _flag("DEMARCHE_ALLOW_PRIVATE_ADDRESSES", False)
 
 # What one page's extraction may cost (crawler/ingest/workers.py): a
 # worker still at it after DEMARCHE_PAGE_SECONDS is killed and replaced, an
@@ -75,8 +108,8 @@ DEMARCHE_ALLOW_PRIVATE_ADDRESSES = os.environ.get(
 # dev pages and 53 real pages of ../shared (each in a fresh worker): at most
 # 1.2 s and 115 MB; a 7.5 MB page just under the HTML size cap, 1.1 s and
 # 173 MB. 30 s and 1024 MB leave a slow machine 25 and 6 times that.
-DEMARCHE_PAGE_SECONDS = float(os.environ.get("DEMARCHE_PAGE_SECONDS", "30"))
-DEMARCHE_PAGE_MEMORY_MB = int(os.environ.get("DEMARCHE_PAGE_MEMORY_MB", "1024"))
+DEMARCHE_PAGE_SECONDS = _number("DEMARCHE_PAGE_SECONDS", 30.0, float)
+DEMARCHE_PAGE_MEMORY_MB = _number("DEMARCHE_PAGE_MEMORY_MB", 1024)
 
 # --- Scrapy -----------------------------------------------------------------
 SPIDER_LOADER_CLASS = "crawler.spiderloader.SourceSpiderLoader"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
 from storage.migrate import current_revision, head_revision, upgrade
 
@@ -145,10 +145,19 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ArchiveError(f"not a database URL: {url!r} ({exc})") from exc
-    if parsed.get_backend_name() == "sqlite":
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        # The search index, views and migrations are written for these two.
+        raise ArchiveError(f"cannot open archive {describe(url)}: demarche keeps its archive in "
+                           f"SQLite or PostgreSQL, not {backend}")
+    if backend == "sqlite":
         database = parsed.database or ""
         mode = "ro"
-        if database and database != ":memory:":
+        if database in ("", ":memory:") or "mode=memory" in database:
+            raise ArchiveError(f"cannot open archive {describe(url)}: an archive in memory is "
+                               "gone when the command ends; give a file "
+                               "(sqlite:///archive.db, or sqlite:////an/absolute/path.db)")
+        if database:
             path = Path(database)
             if not path.parent.is_dir():
                 raise ArchiveError(
@@ -177,11 +186,15 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         if not read_only:
             event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if read_only:
-        return create_engine(
-            parsed, execution_options={"postgresql_readonly": True}, pool_pre_ping=True
-        )
-    return create_engine(parsed, pool_pre_ping=True)
+    try:
+        if read_only:
+            return create_engine(
+                parsed, execution_options={"postgresql_readonly": True}, pool_pre_ping=True
+            )
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, NoSuchModuleError) as exc:
+        raise ArchiveError(f"cannot open archive {describe(url)}: its driver is not installed "
+                           f"({exc}); demarche installs psycopg for postgresql+psycopg://") from exc
 
 
 @lru_cache(maxsize=8)

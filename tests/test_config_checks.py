@@ -240,3 +240,32 @@ def test_the_shipped_timetable_and_registry_pass(tmp_path: Path):
     (first, *_) = load_timetable(path, registry).jobs
     assert first.settings == {"DOWNLOAD_DELAY": "2", "ROBOTSTXT_OBEY": "True",
                               "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+
+
+@pytest.mark.parametrize(("name", "value", "wanted"), [
+    ("DEMARCHE_WARC_MAX_MB", "lots", "a whole number"),
+    ("DEMARCHE_PAGE_SECONDS", "-3", "a number of 0 or more"),
+    ("DEMARCHE_LEDGER_ENABLED", "maybe", "one of 1, true, yes, on, 0, false, no, off"),
+])
+def test_a_malformed_setting_in_the_environment_is_one_line(name: str, value: str, wanted: str):
+    done = subprocess.run([sys.executable, "-m", "cli", "sources"], cwd=ROOT,
+                          env={**os.environ, name: value}, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == f"demarche: the environment variable {name}={value!r} is not {wanted}\n"
+
+
+def test_every_setting_the_readme_lists_as_an_environment_variable_is_read_from_it():
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "settings", "--get", "DEMARCHE_BATCH_SIZE"], cwd=ROOT,
+        env={**os.environ, "DEMARCHE_BATCH_SIZE": "7"}, capture_output=True, text=True,
+        timeout=120)
+    assert done.stdout.strip() == "7", done.stderr
+    from crawler import settings
+
+    documented = {line.split("`")[1] for line in (ROOT / "README.md").read_text().splitlines()
+                  if line.startswith("| `DEMARCHE_")}
+    source = (ROOT / "crawler" / "settings.py").read_text()
+    unread = {name for name in documented if hasattr(settings, name)
+              and f'"{name}"' not in source and name != "DEMARCHE_RUN_ID"}
+    assert unread == set()

@@ -9,7 +9,10 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import socket
 import sqlite3
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,7 +33,7 @@ from reading.room.archived import POLICY
 from storage.archive import mark_removed, store_article, sync_sources
 from storage.clusters import index_article
 from storage.engine import open_archive
-from tests.conftest import browse_server
+from tests.conftest import ROOT, browse_server
 
 T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 PUBLISHED = datetime(2024, 5, 6, 10, 0, tzinfo=UTC)
@@ -324,3 +327,17 @@ def test_home_offers_ways_in_and_keeps_the_tables(room: Room):
     status, _h, body = room.get("/archive/articles.json", _shape="array", _size="1")
     assert status == 200 and json.loads(body)
     assert room.get("/statement/999999")[0] == 404
+
+
+def test_a_port_that_cannot_be_served_is_said_before_serving(demo_db: Path):
+    def browse(port: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cli", "browse", "--archive",
+                               f"sqlite:///{demo_db}", "--port", port], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+
+    out_of_range = browse("99999")
+    assert out_of_range.returncode == 2 and "'99999' is not a port" in out_of_range.stderr
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        busy = browse(str(taken.getsockname()[1]))
+    assert busy.returncode == 2, busy.stderr
+    assert "cannot listen on 127.0.0.1:" in busy.stderr and "serving" not in busy.stderr

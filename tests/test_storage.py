@@ -4,6 +4,8 @@ and the archive pipeline when the database is locked."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from storage.archive import Outcome, archive_article, sync_sources
 from storage.engine import ArchiveError, make_engine, open_archive
 from storage.models import Article
 from storage.urls import normalise_url, url_key
+from tests.conftest import ROOT
 
 T0 = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -126,6 +129,21 @@ def test_missing_archive_and_missing_folder_have_clear_errors(tmp_path: Path):
         run_readonly(f"sqlite:///{tmp_path / 'none.db'}", "SELECT 1")
     with pytest.raises(ArchiveError, match="does not exist"):
         make_engine(f"sqlite:///{tmp_path / 'no/such/folder/a.db'}")
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("sqlite://", "an archive in memory is gone when the command ends"),
+    ("sqlite:///:memory:", "an archive in memory is gone when the command ends"),
+    ("mysql://someone@db.example/archive", "in SQLite or PostgreSQL, not mysql"),
+    ("postgresql+pg8000://someone@db.example/archive", "its driver is not installed"),
+])
+def test_archives_demarche_cannot_keep_are_refused_in_one_line(url: str, message: str):
+    with pytest.raises(ArchiveError, match=message):
+        make_engine(url)
+    done = subprocess.run([sys.executable, "-m", "cli", "search", "Syria", "--archive", url],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and message in done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
 
 
 def statement(url: str) -> Statement:
