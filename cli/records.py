@@ -33,9 +33,9 @@ def cmd_show(opts: argparse.Namespace) -> int:
     with Session(search_archive(archive_url(opts))) as session:
         article_id = find_article(session, opts.article)
         if article_id is None:
-            print(f"demarche show: no article with the id or URL {opts.article!r}",
-                  file=sys.stderr)
-            return 1
+            print(f"demarche show: no article with the id or URL {opts.article!r} in "
+                  f"{describe(archive_url(opts))}", file=sys.stderr)
+            return 2
         record = plain(article_details(session, article_id))
     if opts.format == "json":
         print(json.dumps(record, ensure_ascii=False, indent=2))
@@ -49,7 +49,8 @@ def cmd_show(opts: argparse.Namespace) -> int:
     for key, value in record.items():
         print(f"{key:<{width}}  {'-' if value is None else value}")
     for alias in urls:
-        print(f"{'url (' + alias['kind'] + ')':<{width}}  {alias['url']}  {alias['first_seen_at']}")
+        shown = alias["url"] or f"{alias['key']} (key)"
+        print(f"{'url (' + alias['kind'] + ')':<{width}}  {shown}  {alias['first_seen_at']}")
     for speaker in lists["speakers"]:
         who = ", ".join(v for v in (speaker["role"], speaker["country"]) if v)
         print(f"{'speaker':<{width}}  {speaker['name']}" + (f" ({who})" if who else ""))
@@ -109,8 +110,9 @@ def print_history(history, out=sys.stdout) -> None:  # type: ignore[no-untyped-d
         out.write(f"REMOVED from the site since {when(article.removed_at)} "
                   f"({article.removed_reason})\n")
     out.write("\nURLs:\n")
-    urls = history.urls or [(article.url, "fetched", article.first_seen_at)]
-    out.write(tabulate([(kind, when(seen), u) for u, kind, seen in urls],
+    urls = [(u.kind, u.first_seen_at, u.shown) for u in history.urls] or [
+        ("fetched", article.first_seen_at, article.url)]
+    out.write(tabulate([(kind, when(seen), u) for kind, seen, u in urls],
                        headers=["kind", "first seen", "url"]) + "\n")
     earlier = len(history.texts) - 1
     out.write(f"\n{earlier} earlier text{'s' if earlier != 1 else ''}:\n")

@@ -131,7 +131,9 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     "article_urls": {
         "title": "Article URLs",
-        "description": "Every URL an article lived at: fetched, redirected from, canonical.",
+        "description": "Every URL an article lived at (fetched, redirected from, canonical), "
+                       "as its key: no www., no trailing slash. articles.url is the URL as "
+                       "fetched.",
     },
     "clusters": {
         "title": "Syndication clusters",

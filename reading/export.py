@@ -27,9 +27,10 @@ from sqlalchemy import Column, Float, Integer, Select, func, select
 from sqlalchemy.orm import Session
 
 from reading.export_rows import ENRICHMENT, TABLES, nest, related, source_names
+from reading.history import lived_at
 from reading.search import SearchFilters, SearchQuery, filter_conditions, matching
 from storage.lookup import find_article as article_at
-from storage.models import Article, ArticleUrl, ArticleVersion, SourceRow, UTCDateTime
+from storage.models import Article, ArticleVersion, SourceRow, UTCDateTime
 from storage.statements import statement_details
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -177,13 +178,10 @@ def article_details(session: Session, article_id: int) -> dict[str, Any]:
         if name == "source":
             record["source_name"] = session.scalar(
                 select(SourceRow.name).where(SourceRow.key == value))
-    record["urls"] = [
-        {"url": url, "kind": kind, "first_seen_at": first_seen}
-        for url, kind, first_seen in session.execute(
-            select(ArticleUrl.url, ArticleUrl.kind, ArticleUrl.first_seen_at)
-            .where(ArticleUrl.article_id == article_id)
-            .order_by(ArticleUrl.first_seen_at, ArticleUrl.url))
-    ]
+    article = session.get(Article, article_id)
+    assert article is not None
+    record["urls"] = [{"url": u.url, "key": u.key, "kind": u.kind, "first_seen_at": u.first_seen_at}
+                      for u in lived_at(session, article)]
     record["versions"] = session.scalar(
         select(func.count()).select_from(ArticleVersion)
         .where(ArticleVersion.article_id == article_id))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from storage.lookup import find_article
 from storage.models import Article, ArticleUrl, ArticleVersion
+from storage.urls import as_seen
 
 if TYPE_CHECKING:
     from batch.warcfiles import WarcResponse
@@ -66,7 +67,7 @@ class Text:
 class ArticleHistory:
     article: Article
     # (key, kind, first seen) of every URL, oldest first
-    urls: list[tuple[str, str, datetime]]
+    urls: list[LivedAt]
     # earlier texts in time order, then the current one
     texts: list[Text]
 
@@ -89,17 +90,39 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+@dataclass(frozen=True)
+class LivedAt:
+    """A URL an article lived at. ``article_urls`` keeps keys (``key``: no
+    ``www.``, no trailing slash; storage/urls.py); ``url`` is the URL as the
+    page wrote it where the archive has it (the article's own URL, its
+    canonical one), else None: a redirect's link is kept only as its key."""
+
+    key: str
+    url: str | None
+    kind: str  # fetched, redirect, canonical
+    first_seen_at: datetime
+
+    @property
+    def shown(self) -> str:
+        return self.url or f"{self.key} (key)"
+
+
+def lived_at(session: Session, article: Article) -> list[LivedAt]:
+    """Every URL the article lived at, oldest first."""
+    seen = (article.url, article.canonical_url)
+    return [LivedAt(key, as_seen(key, seen), kind, first) for key, kind, first in
+            session.execute(select(ArticleUrl.url, ArticleUrl.kind, ArticleUrl.first_seen_at)
+                            .where(ArticleUrl.article_id == article.id)
+                            .order_by(ArticleUrl.first_seen_at, ArticleUrl.url))]
+
+
 def article_history(session: Session, url: str) -> ArticleHistory | None:
     """The history of the article that lived at ``url`` (any spelling, any
     of its URLs), or None when the archive has no such article."""
     article = find_article(session, url)
     if article is None:
         return None
-    urls = [tuple(row) for row in session.execute(
-        select(ArticleUrl.url, ArticleUrl.kind, ArticleUrl.first_seen_at)
-        .where(ArticleUrl.article_id == article.id)
-        .order_by(ArticleUrl.first_seen_at, ArticleUrl.url)
-    )]
+    urls = lived_at(session, article)
     versions = session.scalars(
         select(ArticleVersion)
         .where(ArticleVersion.article_id == article.id)

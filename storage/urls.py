@@ -35,6 +35,7 @@ rows archived before ``article_urls`` existed: their ``url`` is one of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import SplitResult, quote_plus, unquote_to_bytes, urlsplit, urlunsplit
 
 from courlan import normalize_url
@@ -177,3 +178,14 @@ def is_site_root(url: str) -> bool:
     """The site's home page: no path, and no query that could name a page."""
     parts = _split(url)
     return parts is not None and parts[2] == "/" and not parts[3]
+
+
+def as_seen(key: str, seen: Iterable[str | None]) -> str | None:
+    """Which of the URLs ``seen`` (an article's ``url`` as fetched, its
+    canonical URL) has the key ``key``; None when none has: the archive
+    keeps only keys in ``article_urls``, and a key is no URL that was
+    fetched (no ``www.``, no trailing slash)."""
+    for url in seen:
+        if url and url_key(url) == key:
+            return url
+    return None
