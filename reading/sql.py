@@ -60,10 +60,17 @@ _WORD = re.compile(r"[A-Za-z_]+")
 _NAMING_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
                    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
                    "table_list"}
-# sqlite3's authorizer action codes, as names for the message.
-_ACTIONS = {getattr(sqlite3, name): name.removeprefix("SQLITE_").replace("_", " ")
-            for name in dir(sqlite3) if name.startswith("SQLITE_") and name not in (
-                "SQLITE_OK", "SQLITE_DENY", "SQLITE_IGNORE")}
+# sqlite3's authorizer action codes, as names for the message. Named one
+# by one: the module's other SQLITE_* constants (limits, error codes) share
+# their numbers ("LIMIT VARIABLE NUMBER" for a DELETE).
+_ACTIONS = {getattr(sqlite3, f"SQLITE_{name}"): name.replace("_", " ") for name in (
+    "CREATE_INDEX", "CREATE_TABLE", "CREATE_TEMP_INDEX", "CREATE_TEMP_TABLE",
+    "CREATE_TEMP_TRIGGER", "CREATE_TEMP_VIEW", "CREATE_TRIGGER", "CREATE_VIEW", "DELETE",
+    "DROP_INDEX", "DROP_TABLE", "DROP_TEMP_INDEX", "DROP_TEMP_TABLE", "DROP_TEMP_TRIGGER",
+    "DROP_TEMP_VIEW", "DROP_TRIGGER", "DROP_VIEW", "INSERT", "PRAGMA", "READ", "SELECT",
+    "TRANSACTION", "UPDATE", "ATTACH", "DETACH", "ALTER_TABLE", "REINDEX", "ANALYZE",
+    "CREATE_VTABLE", "DROP_VTABLE", "FUNCTION", "SAVEPOINT", "RECURSIVE")
+    if hasattr(sqlite3, f"SQLITE_{name}")}
 
 
 class QueryError(ValueError):
@@ -87,6 +94,8 @@ def first_word(sql: str) -> str:
 
 
 def refuse_by_first_word(sql: str) -> None:
+    if not sql[_LEADING.match(sql).end():].strip(" \t\r\n;"):  # type: ignore[union-attr]
+        raise QueryError("the query is empty: give one SELECT, WITH or VALUES statement")
     word = first_word(sql)
     if word in _TRANSACTION:
         raise ReadOnlyError(

@@ -109,6 +109,23 @@ def test_transaction_control_is_refused_by_name(archive: str):
             run_readonly(archive, word)
 
 
+def test_an_empty_query_is_said_to_be_empty(archive: str):
+    for sql in ("", "  ;", "-- just a comment\n", "/* nothing */"):
+        with pytest.raises(QueryError, match="the query is empty"):
+            run_readonly(archive, sql)
+
+
+def test_a_refused_write_is_named_by_what_it_does(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    open_archive(url).dispose()
+    open_archive.cache_clear()
+    # A DELETE behind a WITH passes the refusal by first word: the
+    # authorizer refuses it, and says DELETE (not another constant of 9).
+    with pytest.raises(ReadOnlyError, match="it refuses DELETE articles"):
+        run_readonly(url, "WITH x AS (SELECT 1) DELETE FROM articles "
+                          "WHERE id IN (SELECT * FROM x)")
+
+
 def test_several_statements_are_refused(archive: str):
     with pytest.raises(QueryError, match="exactly one statement"):
         run_readonly(archive, "SELECT 1; SELECT 2")
