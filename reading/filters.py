@@ -160,15 +160,22 @@ def check_speaker(session: Session, value: str) -> str:
                                 {}, names if len(names) <= 12 else ()))
 
 
-def check_type(value: str, types: Iterable[str]) -> str:
+def check_type(value: str, types: Iterable[str], held: Iterable[str] | None = None) -> str:
+    """One of ``types`` (the enrichment's), and when ``held`` is given one
+    the archive has statements of."""
     types = list(types)
     wanted = value.strip().lower()
-    if wanted in types:
-        return wanted
-    labels = {t: t for t in types}
-    raise UnknownValue(_message("--type", value, "statement type",
-                                close_matches(value, labels), {}, types)
-                       .replace(" in the archive", ""))
+    if wanted not in types:
+        labels = {t: t for t in types}
+        raise UnknownValue(_message("--type", value, "statement type",
+                                    close_matches(value, labels), {}, types)
+                           .replace(" in the archive", ""))
+    held = None if held is None else set(held)
+    if held is not None and wanted not in held:
+        raise UnknownValue(_message("--type", value, "statement type", (), {}, held)
+                           .replace("no statement type of that name",
+                                    "no statement of that type"))
+    return wanted
 
 
 def check_filters(session: Session, filters: SearchFilters,
@@ -188,5 +195,7 @@ def check_filters(session: Session, filters: SearchFilters,
     if filters.speaker:
         changes["speaker"] = check_speaker(session, filters.speaker)
     if filters.statement_type and types:
-        changes["statement_type"] = check_type(filters.statement_type, types)
+        held = session.scalars(select(Article.statement_type).distinct())
+        changes["statement_type"] = check_type(filters.statement_type, types,
+                                               [t for t in held if t])
     return replace(filters, **changes)

@@ -74,6 +74,9 @@ def test_unknown_values_name_the_close_matches(archive_url: str, demo_db: Path):
             language="english")
     refused(url, "--type 'briefings': no statement type of that name; did you mean "
             "briefing?", statement_type="briefings")
+    # A type of the vocabulary that no statement of the archive has.
+    refused(url, "--type 'interview': no statement of that type in the archive (it has "
+            "briefing, comment, news report, press release)", statement_type="interview")
 
 
 def test_close_matches_by_prefix_ratio_and_word():
