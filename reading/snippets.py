@@ -99,7 +99,11 @@ def snippet(text: str, query: SearchQuery, *, loose: bool = False) -> str:
         if len(found) == 50:
             break
     if not found:
+        # (The hit is in the title, or a stem the text spells otherwise.)
         start, end = 0, min(len(text), SNIPPET_CHARS)
+        if end < len(text) and not _is_cjk(text[end - 1]):
+            space = re.search(r"\s\S*$", text[:end])
+            end = space.start() if space else end
     else:
         # Starting a little before the richest window's first match, cut at spaces.
         best = _richest(found)

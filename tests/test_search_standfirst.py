@@ -104,3 +104,12 @@ def _check(url: str) -> None:
         assert conn.scalar(text("SELECT count(*) FROM articles")) == conn.scalar(
             text("SELECT count(*) FROM article_search"))
     engine.dispose()
+
+
+def test_a_snippet_without_a_match_in_its_text_ends_at_a_word():
+    from reading.query_language import parse_query
+    from reading.snippets import SNIPPET_CHARS, snippet
+
+    text = " ".join(["withdrawals"] * 60)  # far longer than a snippet, cut inside a word
+    shown = snippet(text, parse_query("okapi"))  # the hit was in the title
+    assert shown.endswith("withdrawals …") and len(shown) <= SNIPPET_CHARS + 2
