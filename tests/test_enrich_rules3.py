@@ -145,3 +145,14 @@ def test_the_country_a_diplomat_is_sent_to_is_not_theirs() -> None:
     # The nation before the title is still the diplomat's own.
     assert speakers("Norwegian envoy to Ukraine Arne Kvist told lawmakers the aid "
                     "was held up.") == [("Arne Kvist", "NO")]
+
+
+def test_a_capitalised_verb_inside_a_sentence_is_part_of_a_name() -> None:
+    # "States" of "the League of Arab States" is no "states": the envoy
+    # whose proposal is named does not speak.
+    text = ("The ministry welcomed the proposals of the League of Arab States Special Envoy "
+            "Idris Talal for the withdrawal of heavy weapons from the towns.")
+    assert [s.name for s in news(text).speakers] == []
+    # Where a sentence begins, a verb is capitalised all the same.
+    asked = news("Asked about the talks, Idris Talal told reporters they would resume soon.")
+    assert [s.name for s in asked.speakers] == ["Idris Talal"]

@@ -77,6 +77,17 @@ _WORD_CHAR = re.compile(r"\w")
 _ADDED_COUNT = re.compile(r"(?:(?<=added)|(?<=adds)) (?:\d|(?:two|three|four|five|six|seven|eight|nine|ten)\b)")
 
 
+def _named(text: str, start: int, end: int) -> bool:
+    """Whether the verb at ``start:end`` is a capitalised word inside a
+    sentence: part of a name ("the League of Arab States", "Says Who"), not
+    speech. Verbs are written lower case but where a sentence begins
+    ("Asked about the talks, he said"), or in capitals ("HE SAID")."""
+    if not text[start].isupper() or text[start:end].isupper():
+        return False
+    before = text[:start].rstrip()
+    return bool(before) and before[-1] not in ".!?:;\"'“”‘’«»„(—–-\n"
+
+
 def speech_verbs(text: str) -> list[tuple[int, int]]:
     """Spans of the speech verbs in ``text``, in order."""
     spans: list[tuple[int, int]] = []
@@ -88,7 +99,7 @@ def speech_verbs(text: str) -> list[tuple[int, int]]:
             if start and _WORD_CHAR.match(lower, start - 1):
                 pos = start + 1  # inside a word: "unsaid"
                 continue
-            if not _ADDED_COUNT.match(lower, match.end()):
+            if not _ADDED_COUNT.match(lower, match.end()) and not _named(text, *match.span()):
                 spans.append(match.span())
             pos = match.end()
     else:  # a letter whose lower case is longer ("İ") would shift the offsets
