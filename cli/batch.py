@@ -117,8 +117,10 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
         description="Extract the main text of every <id>.html in a folder of saved pages, "
         "in parallel, to one JSON Lines file; the archive is not touched.",
         examples=["demarche extract pages/ --out pages.jsonl --workers 4"])
-    extract.add_argument("directory", type=Path, metavar="DIR")
-    extract.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl")
+    extract.add_argument("directory", type=Path, metavar="DIR",
+                         help="folder of <id>.html files (and an optional ground_truth.jsonl giving each id its url)")
+    extract.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl",
+                         help="where the records go, one JSON line per page in id order")
     extract.add_argument("--workers", type=int, default=None,
                          help="processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)

@@ -40,6 +40,7 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
         "created), then index for syndication any article archived before that index existed.",
         examples=["demarche db upgrade",
                   "demarche db upgrade --archive postgresql://demarche@localhost/demarche"])
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade"],
+                    help="upgrade: bring the archive to this demarche's schema")
     add_archive(db)
     db.set_defaults(func=cmd_db)

@@ -4,6 +4,7 @@ the real spiders into the archive on two visits, and show what landed."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 
@@ -78,8 +79,10 @@ def cmd_demo(opts: argparse.Namespace) -> int:
     for what, query in FEATURES.items():
         rows = run_readonly(url, query).rows
         print(f"  {what}: " + ("; ".join(" ".join(str(v) for v in row) for row in rows) or "none"))
-    print(f"\nDone in {time.monotonic() - started:.1f} s. Try: demarche history ID, "
-          "demarche show ID, demarche browse")
+    # As the README says it, unless the virtualenv's bin is on the PATH.
+    command = "demarche" if shutil.which("demarche") else ".venv/bin/demarche"
+    print(f"\nDone in {time.monotonic() - started:.1f} s. Try: {command} history ID, "
+          f"{command} show ID, {command} browse")
     return 0
 
 

@@ -26,8 +26,13 @@ TABLE_ROWS = 1000
 BROKEN_PIPE = 141
 
 
+def _blob(value: object) -> object:
+    # A blob (a MinHash signature) as hex, not Python's b'...' repr.
+    return bytes(value).hex() if isinstance(value, (bytes, bytearray, memoryview)) else value
+
+
 def _plain(value: object) -> object:
-    return value.isoformat() if isinstance(value, (date, datetime)) else value
+    return value.isoformat() if isinstance(value, (date, datetime)) else _blob(value)
 
 
 def print_result(result: QueryResult, fmt: str, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
@@ -36,7 +41,7 @@ def print_result(result: QueryResult, fmt: str, out=sys.stdout) -> None:  # type
         writer = csv.writer(out)
         writer.writerow(result.columns)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(map(_blob, row))
     elif fmt == "json":
         # A JSON array, one record a line, written as the rows come.
         out.write("[")
@@ -46,7 +51,7 @@ def print_result(result: QueryResult, fmt: str, out=sys.stdout) -> None:  # type
             out.write(json.dumps(record, ensure_ascii=False, default=str))
         out.write("\n]\n")
     else:
-        page = list(islice(rows, TABLE_ROWS))
+        page = [tuple(map(_blob, row)) for row in islice(rows, TABLE_ROWS)]
         more = next(rows, None) is not None
         out.write(tabulate(page, headers=result.columns, tablefmt="simple", maxcolwidths=60))
         if more:

@@ -150,7 +150,7 @@ def cmd_export(opts: argparse.Namespace) -> int:
             if bar.shown:  # the ETA needs the total; a count is one more query
                 bar.set_total(count(session, filters, query))
             written = _write(opts, _counted(session, filters, query, opts.tables, bar))
-    where = f"{opts.out}{'/' if opts.tables else ''}"
+    where = f"{opts.out.rstrip('/')}/" if opts.tables else opts.out
     print(f"{written} article{'s' if written != 1 else ''} -> {where}",
           file=sys.stderr if opts.out == "-" else sys.stdout)
     return 0

@@ -53,7 +53,8 @@ def cmd_search(opts: argparse.Namespace) -> int:
                  h.source, h.title, h.snippet, h.id) for h in hits]
         print(tabulate(rows, headers=["#", "published", "source", "title", "snippet", "id"],
                        maxcolwidths=[None, None, 20, 36, 64, None]))
-        print(f"({len(hits)} hit{'s' if len(hits) != 1 else ''}; `demarche show ID` for one)")
+        print(f"({len(hits)} hit{'s' if len(hits) != 1 else ''}"
+              + ("; `demarche show ID` for one)" if hits else ")"))
         return 0
     columns = ["rank", "id", "published_at", "source", "language", "title", "url", "snippet",
                "score"]
@@ -124,7 +125,8 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
         examples=["demarche trend sanctions --by month --per-source",
                   "demarche trend 'ceasefire OR truce' --source mid_ru_en --since 2024-01-01"])
     trend.add_argument("query", help="as for demarche search")
-    trend.add_argument("--by", choices=["day", "week", "month"], default="day")
+    trend.add_argument("--by", choices=["day", "week", "month"], default="day",
+                       help="period of each count (default day)")
     trend.add_argument("--per-source", action="store_true", help="one row per period and source")
     # With --source, or any other filter, the share is of the statements
     # the filters select (a speaker's, a type's).

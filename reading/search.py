@@ -188,7 +188,8 @@ def search(session: Session, query: SearchQuery | str, filters: SearchFilters = 
     for n, row in enumerate(top, start=1):
         article = articles[row.id]
         hits_found.append(SearchHit(
-            rank=n, score=round(float(row.score), 6), id=row.id, source=article.source,
+            rank=n, score=float(f"{float(row.score):.6g}"),  # (BM25 scores can be tiny)
+            id=row.id, source=article.source,
             published_at=article.published_at, language=article.language, title=article.title,
             url=article.url, snippet=snippet(_searched(article), query, loose=loose)))
     return hits_found

@@ -89,6 +89,13 @@ def test_sql_formats(demo_archive):
     assert data[0] == {"source": "mid_ru_en", "n": 4}
     bad = run([*DEMARCHE, "sql", "SELEC nothing"], archive)
     assert bad.returncode == 2 and "query failed" in bad.stderr
+    # A blob is hex in every format, not Python's b'...'.
+    blob = "SELECT x'00ff' AS b"
+    assert json.loads(run([*DEMARCHE, "sql", blob, "--format", "json"], archive).stdout) == [
+        {"b": "00ff"}]
+    assert run([*DEMARCHE, "sql", blob, "--format", "csv"], archive).stdout.split() == [
+        "b", "00ff"]
+    assert "00ff" in run([*DEMARCHE, "sql", blob], archive).stdout
 
 
 def test_sql_without_archive_says_what_to_do(tmp_path: Path):
