@@ -169,3 +169,20 @@ def test_every_source_builds_a_spider(key: str):
     spider = make_spider(load_sources()[key])
     assert spider.name == key
     assert spider.allowed_domains == list(load_sources()[key].domains)
+
+
+def test_a_listing_page_is_bounded_in_bytes_and_in_links():
+    from crawler.spiders.listing import LISTING_MAX_BYTES, LISTING_MAX_LINKS
+
+    source = load_sources()["fmprc_en"]
+    spider = make_spider(source)
+    entry = source.entry_points[0]
+    many = LISTING_MAX_LINKS + 700
+    body = "".join(f'<a href="./fyrbt/202411/t20241128_{n:08d}.html">Remarks</a>'
+                   for n in range(many)).encode()
+    out = requests_of(spider.parse_listing(HtmlResponse(entry, body=b"<p>" + body), entry=entry))
+    assert len([r for r in out if r.callback == spider.parse_article]) == LISTING_MAX_LINKS
+    assert spider.crawler.stats.get_value("listing/links_dropped") == 700
+    huge = b"<html><body>" + b" " * LISTING_MAX_BYTES + body[:200] + b"</body></html>"
+    assert requests_of(spider.parse_listing(HtmlResponse(entry, body=huge), entry=entry)) == []
+    assert spider.crawler.stats.get_value("listing/too_large") == 1

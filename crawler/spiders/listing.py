@@ -23,6 +23,13 @@ from crawler.spiders.base import SourceSpider
 
 # Ministries publish statements as PDF and Word files too.
 _DOCUMENTS = {"pdf", "doc", "docx", "odt", "rtf"}
+# What one listing page may cost the crawl's own process, which parses it
+# (extraction's bounds are for article pages, in workers). The pages of
+# ../shared/realpages are 1.5 MB at most, with 1,002 links at most; a
+# listing of 27 MB and 600,000 article links held a crawl for minutes at
+# 2.4 GB.
+LISTING_MAX_BYTES = 8 * 1024 * 1024
+LISTING_MAX_LINKS = 5000
 
 
 class ListingSpider(SourceSpider):
@@ -43,10 +50,20 @@ class ListingSpider(SourceSpider):
             self.crawler.stats.inc_value("listing/not_html")
             self.logger.warning("Listing page is not HTML: %s", response.url)
             return
+        if len(response.body) > LISTING_MAX_BYTES:
+            self.crawler.stats.inc_value("listing/too_large")
+            self.logger.warning("Listing page of %d bytes, over %d: not read: %s",
+                                len(response.body), LISTING_MAX_BYTES, response.url)
+            return
         self.crawler.stats.inc_value("listing/pages")
         # Domains are checked on the host name (LinkExtractor's allow_domains
         # compares host:port, which misses a site served on a port).
         links = [x for x in self.links.extract_links(response) if self.source.owns_url(x.url)]
+        if len(links) > LISTING_MAX_LINKS:
+            self.crawler.stats.inc_value("listing/links_dropped", len(links) - LISTING_MAX_LINKS)
+            self.logger.warning("Listing page with %d article links: the first %d are followed: "
+                                "%s", len(links), LISTING_MAX_LINKS, response.url)
+            del links[LISTING_MAX_LINKS:]
         new = 0
         dated_old = 0
         for link in links:
