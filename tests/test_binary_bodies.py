@@ -63,6 +63,9 @@ def payloads() -> dict[str, bytes]:
         "random": random.Random(7).randbytes(60_000),
         # A binary body behind a scrap of markup still decodes to noise.
         "markup_then_binary": b"<html><body><p>" + random.Random(8).randbytes(60_000),
+        # The gzip stream of 1 GB of zeros is mostly "U" bytes: it decodes
+        # to few control characters (0.6%), and is known by its opening bytes.
+        "gzip_of_zeros": b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + b"U" * 100_000,
     }
 
 

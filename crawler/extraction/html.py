@@ -33,7 +33,7 @@ from crawler.extraction.body import main_text
 from crawler.extraction.breaks import paragraphs_from_breaks
 from crawler.extraction.clean import link_key
 from crawler.extraction.dates import date_in_markup
-from crawler.extraction.decode import decode_html, looks_binary
+from crawler.extraction.decode import binary_signature, decode_html, looks_binary
 from crawler.extraction.draft import Draft, Rejected
 from crawler.extraction.jsonld import article_body, jsonld_nodes
 from crawler.extraction.layout import unwrap_single_cells
@@ -332,6 +332,8 @@ def _or_none(kept: Callable[[str], str], text: str | None) -> str | None:
 
 
 def read_html(body: bytes, content_type: str | None, url: str | None) -> Draft | Rejected:
+    if kind := binary_signature(body):
+        return Rejected("not_html", f"a {kind} file, not text")
     decoded = decode_html(body, content_type)
     if len(decoded.text) > MAX_HTML_CHARS:
         return Rejected("too_large", f"{len(decoded.text):,} characters of HTML")
