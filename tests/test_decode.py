@@ -71,3 +71,19 @@ def test_a_legacy_article_in_a_utf8_template_is_read_as_declared():
             "was over.</p>".encode("cp1252"))
     page = decode_html(body, "text/html; charset=windows-1252")
     assert "minister’s office said the “review”" in page.text and not page.charset_mismatch
+
+
+def test_utf16_declared_over_bytes_that_are_not_is_read_as_they_are():
+    html = ('<html><head><meta charset="utf-16"></head><body><p>The minister said the talks '
+            'would resume. Министр сказал.</p></body></html>')
+    # A <meta> (which WHATWG reads as UTF-8 anyway) or a header saying
+    # UTF-16 over UTF-8 bytes: read as UTF-8, and the lie noted.
+    for content_type in (None, "text/html; charset=utf-16"):
+        page = decode_html(html.encode("utf-8"), content_type)
+        assert (page.text, page.encoding, page.charset_mismatch) == (html, "utf-8", True)
+        ascii_only = html.split(" Министр")[0] + "</p></body></html>"
+        assert decode_html(ascii_only.encode(), content_type).text == ascii_only
+    # Real UTF-16, with or without its byte-order mark, is still UTF-16.
+    for encoding in ("utf-16", "utf-16-le"):
+        page = decode_html(html.encode(encoding), f"text/html; charset={encoding}")
+        assert page.text.lstrip("\ufeff") == html

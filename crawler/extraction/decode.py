@@ -90,6 +90,17 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
     declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
     encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
     encoding = encoding.lower()
+    if encoding.startswith(("utf-16", "utf16", "utf-32", "utf32")) and not _wide(body):
+        # Declared UTF-16 (a header, or a <meta> that WHATWG reads as UTF-8
+        # anyway) over bytes that are not: every HTML page in UTF-16 has
+        # a NUL beside each character of its markup. Read as UTF-8 when the
+        # bytes are, else detected.
+        if body.isascii() or _mostly_utf8(body.decode("utf-8", errors="replace"),
+                                          body.count(b"\xef\xbf\xbd")):
+            return DecodedPage(body.decode("utf-8", errors="replace").lstrip("\ufeff"),
+                               "utf-8", declared, True)
+        guess = _detect(body) or "cp1252"
+        return DecodedPage(body.decode(guess, errors="replace"), guess, declared, True)
     if encoding in _UTF8:
         if "\ufffd" in text and text.count("\ufffd") > max(3, len(text) // 1000):
             # Declared or guessed UTF-8 but the bytes are not: detect instead.
@@ -105,6 +116,12 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
         # single-byte text by accident: the declaration is the lie.
         return DecodedPage(utf8_text.lstrip("\ufeff"), "utf-8", declared, True)
     return DecodedPage(text, encoding, declared, False)
+
+
+def _wide(body: bytes) -> bool:
+    """Whether ``body`` can be UTF-16 or UTF-32: a byte-order mark, or NUL
+    bytes in its opening (the markup's ASCII characters are 2 or 4 bytes)."""
+    return body.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in body[:4096]
 
 
 # A UTF-8 page may hold a broken sequence or two (a teaser cut in the middle
