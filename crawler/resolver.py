@@ -11,9 +11,32 @@ from __future__ import annotations
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.resolver import CachingThreadedResolver
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
 
 from crawler.addresses import PrivateAddressRefused, refused_address
+
+# Names this process refused, with why. Twisted hands the download a plain
+# DNS error (Scrapy's CannotResolveHostError) whatever the resolver raised,
+# which would be retried and summed up as "DNS lookup failed": the retry
+# middleware looks the host up here first (``refusal``).
+REFUSED: dict[str, str] = {}
+
+
+class PrivateNameRefused(DNSLookupError):
+    """The name resolves to an address a crawl must not reach. A DNS error
+    for Twisted, which then fails the connection without logging a
+    traceback as it does for any other exception."""
+
+
+def refusal(request: Any, exception: BaseException) -> PrivateAddressRefused | None:
+    """The refusal behind a download's DNS error, when the resolver made it."""
+    if not isinstance(exception, (CannotResolveHostError, DNSLookupError)):
+        return None
+    why = REFUSED.get(urlparse_cached(request).hostname or "")
+    return PrivateAddressRefused(why) if why else None
 
 
 class PublicAddressResolver(CachingThreadedResolver):
@@ -35,5 +58,6 @@ class PublicAddressResolver(CachingThreadedResolver):
     def _refuse_private(address: str, name: str) -> str:
         reason = refused_address(address)
         if reason is not None:
-            raise PrivateAddressRefused(f"{name} resolves to {address}, {reason}")
+            REFUSED[name.lower().rstrip(".")] = f"{name} resolves to {address}, {reason}"
+            raise PrivateNameRefused(name, REFUSED[name.lower().rstrip(".")])
         return address

@@ -154,6 +154,41 @@ def test_the_resolver_refuses_a_name_after_dns():
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 2, out.stderr
     refused, allowed = (line.split("|") for line in lines)
-    assert refused[0] == "PrivateAddressRefused" and "127.0.0.1" in refused[1]
+    # A DNS error for Twisted (which logs any other exception as CRITICAL,
+    # with its traceback), remembered with its reason.
+    assert refused[0] == "PrivateNameRefused" and "127.0.0.1" in refused[1]
     assert "a loopback address" in refused[1]
     assert allowed == ["ok", "127.0.0.1"]
+
+
+def test_a_refused_name_is_not_retried_and_is_counted_as_offsite():
+    import asyncio
+
+    from scrapy import Request, Spider
+    from scrapy.exceptions import CannotResolveHostError
+    from scrapy.utils.test import get_crawler
+
+    from crawler.addresses import PrivateAddressRefused
+    from crawler.middlewares.backoff import BackoffRetryMiddleware
+    from crawler.middlewares.offsite import SourceOffsiteMiddleware
+    from crawler.resolver import PublicAddressResolver
+
+    crawler = get_crawler(settings_dict={"DEMARCHE_ALLOW_PRIVATE_ADDRESSES": False,
+                                         "DEMARCHE_RETRY_BACKOFF_BASE": 0})
+    crawler.spider = Spider.from_crawler(crawler, name="mfa")
+    with pytest.raises(Exception, match="resolves to 10.1.2.3, a private address"):
+        PublicAddressResolver._refuse_private("10.1.2.3", "intranet.mfa.example")
+    retry = BackoffRetryMiddleware.from_crawler(crawler)
+    offsite = SourceOffsiteMiddleware.from_crawler(crawler)
+    request = Request("https://intranet.mfa.example/news/1.html")
+    # The download's error names no cause: the retry middleware finds it.
+    with pytest.raises(PrivateAddressRefused) as refused:
+        asyncio.run(retry.process_exception(request, CannotResolveHostError("DNS lookup failed")))
+    with pytest.raises(PrivateAddressRefused):
+        offsite.process_exception(request, refused.value)
+    assert crawler.stats.get_value("offsite/private_address") == 1
+    assert crawler.stats.get_value("retry/count") is None
+    # Any other DNS failure is retried as before.
+    other = Request("https://gone.mfa.example/news/1.html")
+    assert asyncio.run(retry.process_exception(
+        other, CannotResolveHostError("DNS lookup failed"))) is not None

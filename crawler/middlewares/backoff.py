@@ -18,6 +18,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
+from crawler.resolver import refusal
+
 
 class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings: BaseSettings):
@@ -46,5 +48,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return await self._wait(result, response)
 
     async def process_exception(self, request, exception):  # type: ignore[override]
+        if (refused := refusal(request, exception)) is not None:
+            # A name that resolves to a private address: no retry; the
+            # offsite middleware counts it and says so once per host.
+            raise refused
         result = super().process_exception(request, exception)
         return await self._wait(result)
