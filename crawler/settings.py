@@ -157,6 +157,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Outermost: counts the failures retries did not get past, one log
     # line per cause and host instead of a traceback per request.
     "crawler.middlewares.failures.DownloadFailures": 10,
+    # Scrapy's decompression, a body it cannot decode counted and said once.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.failures.CheckedDecompression": 590,
     # Sees each 3xx before RedirectMiddleware (600) follows it.
     "crawler.middlewares.offsite.OffsiteRedirectMiddleware": 610,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

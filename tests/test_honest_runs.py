@@ -323,3 +323,16 @@ def test_a_crawl_whose_extraction_raises_on_a_page_fails_and_keeps_the_rest(
     assert db.execute("SELECT url FROM fetch_state WHERE url LIKE '%/item.html' ORDER BY url"
                       ).fetchall() == [(site.url("/news/2024/01/10/item.html"),),
                                        (site.url("/news/2024/01/12/item.html"),)]
+
+
+def test_a_body_its_content_encoding_does_not_decode_is_one_counted_line(
+        site: Site, crawl, tmp_path: Path):
+    good_site(site)
+    bad = "/news/2024/01/19/item.html"
+    site.page(bad, b"not gzip at all, " * 40, headers={"Content-Encoding": "gzip"})
+    site.page("/news/", site.routes["/news/"].body.decode() + f'<a href="{bad}">x</a>')
+    done = crawl(write_sources(tmp_path / "sources.toml", site), "loopback_news")
+    assert "Traceback" not in done.output and "Error downloading" not in done.output
+    assert done.output.count("ERROR: A body its Content-Encoding does not decode from") == 1
+    assert "'download/failed/body its Content-Encoding does not decode': 1" in done.output
+    assert done.rows("SELECT count(*) FROM articles") == [(3,)]

@@ -24,7 +24,9 @@ from typing import Self
 from scrapy import Request, Spider, signals
 from scrapy import exceptions as scrapy_errors
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import error as net
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -94,3 +96,35 @@ class DownloadFailures:
     def spider_closed(self, spider: Spider) -> None:
         for line in self.summary():
             logger.error(line)
+
+
+UNDECODABLE = "body its Content-Encoding does not decode"
+
+
+class CheckedDecompression(HttpCompressionMiddleware):
+    """Scrapy's decompression (order 590), with a body that its declared
+    Content-Encoding cannot undo (garbage sent as gzip, gzip sent as br)
+    counted as a failed download and said once per host, instead of an
+    "Error downloading" with the decoder's traceback. Its limits on the
+    decompressed size are Scrapy's, unchanged."""
+
+    hosts_said: set[str]
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Spider | None = None) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest:
+            raise  # past DOWNLOAD_MAXSIZE while decompressing: said by Scrapy
+        except Exception as exc:  # noqa: BLE001 - zlib, brotli, zstandard: each its own error
+            host = urlparse_cached(request).hostname or "?"
+            if self.stats is not None:
+                self.stats.inc_value("download/failed")
+                self.stats.inc_value(f"download/failed/{UNDECODABLE}")
+            said = self.__dict__.setdefault("hosts_said", set())
+            if host not in said:
+                said.add(host)
+                encoding = response.headers.get(b"Content-Encoding", b"").decode("latin-1")
+                logger.error("A %s from %s (%s: %s): not archived; further ones are counted "
+                             "as download/failed", UNDECODABLE, host, encoding or "?", exc)
+            raise DownloadFailed(f"{UNDECODABLE}: {request.url}") from None
