@@ -156,3 +156,24 @@ def test_a_capitalised_verb_inside_a_sentence_is_part_of_a_name() -> None:
     # Where a sentence begins, a verb is capitalised all the same.
     asked = news("Asked about the talks, Idris Talal told reporters they would resume soon.")
     assert [s.name for s in asked.speakers] == ["Idris Talal"]
+
+
+def test_hostile_shapes_of_text_do_not_hold_the_enrichment() -> None:
+    """Texts a hostile or broken page can give, each of which held the
+    enrichment for minutes (a name pattern tried from every letter of a run
+    of capitals, or every name of a sentence checked against every verb of
+    it): each must end while a page's time bound would still run (the
+    crawl's is 30 s); on this machine each takes under 1.5 s."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = (
+        "from crawler.enrich import enrich\n"
+        "for text in ('U' * 200_000, 'UUUU ' * 40_000, 'John Smith said, ' * 10_000):\n"
+        "    enrich(title='x', text=text, source_kind='media')\n"
+        "print('done')\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=90)
+    assert done.stdout.strip() == "done", done.stderr

@@ -137,9 +137,11 @@ _ROLE_NAME = re.compile(
     r"(?P<role>(?:[A-Za-z][\w-]*\s+){0,3}?" + ROLE_NOUN + r"\b" + _OF_PLACE + r"),?\s+" + _HONORIFIC
     + r"(?P<name>" + _NAME + r")")
 _NAME_ROLE = re.compile(
-    # Every match begins with a capital: the lookahead spares trying the
-    # honorifics at every other character.
-    r"(?=[A-Z])" + _HONORIFIC + r"(?P<name>" + _NAME + r")(?:\s+[A-Z]{2,5})*,\s+(?:the\s+|a\s+)?"
+    # Every match begins with a capital that begins a word: the lookahead
+    # spares trying the honorifics at every other character, the
+    # lookbehind trying a name inside a word (a run of capitals thousands
+    # long was tried from each of its letters: quadratic).
+    r"(?=[A-Z])(?<!\w)" + _HONORIFIC + r"(?P<name>" + _NAME + r")(?:\s+[A-Z]{2,5}){0,3},\s+(?:the\s+|a\s+)?"
     r"(?P<role>(?:[\w-]+\s+){0,4}?" + ROLE_NOUN + r"\b" + _OF_PLACE + r")\s*[,.;:]")
 # ROLE_NOUN is case-insensitive throughout: searched in lower-cased text
 # without the flag, which ``re`` runs several times faster.

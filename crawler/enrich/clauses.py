@@ -7,7 +7,7 @@ where the quotations lie."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 from crawler.enrich.candidates import Candidate
@@ -16,7 +16,17 @@ from crawler.enrich.speech import ENGLISH_VERBS
 
 
 def distance(cand: Candidate, anchors: list[int]) -> int:
-    return min(min(abs(cand.start - a), abs(cand.end - a)) for a in anchors)
+    """How near the candidate is to the nearest of ``anchors`` (in text
+    order): found beside either of its ends by bisection, since a sentence
+    of a hostile page can hold thousands of both."""
+    best = None
+    for point in (cand.start, cand.end):
+        i = bisect_left(anchors, point)
+        for anchor in anchors[max(0, i - 1):i + 1]:
+            gap = abs(point - anchor)
+            best = gap if best is None or gap < best else best
+    assert best is not None, "no anchors"
+    return best
 
 
 # Words after which a person is spoken to or of, not the one who speaks:
@@ -64,19 +74,25 @@ _DESCRIPTOR = re.compile(
 _TO_WHOM = {"told", "tells", "tell", "telling", "asked", "asks", "ask", "asking", "urged", "informed"}
 
 
+# Farther than this after its verb, a name is past the few words of an
+# inversion or a descriptor (``_INVERSION``, ``_DESCRIPTOR``): not tried.
+_AFTER_VERB = 400
+
+
 def subject_place(text: str, cand: Candidate, verbs: list[tuple[int, int]]) -> bool:
-    if not verbs:
-        return True
+    if not verbs or verbs[-1][0] >= cand.end:
+        return True  # (some verb follows it)
     for start, end in verbs:
-        if cand.end <= start:
-            return True
-        if end <= cand.start and (_INVERSION.match(text, end, cand.start)
-                                  or text[start:end].lower() not in ENGLISH_VERBS
-                                  or (_DESCRIPTOR.match(text, end, cand.start)
-                                      and text[start:end].lower() not in _TO_WHOM)):
-            return True
         if start <= cand.start < end or start < cand.end <= end:
             return True
+        if end <= cand.start:
+            verb = text[start:end].lower()
+            if verb not in ENGLISH_VERBS:
+                return True
+            if cand.start - end <= _AFTER_VERB and (
+                    _INVERSION.match(text, end, cand.start)
+                    or (_DESCRIPTOR.match(text, end, cand.start) and verb not in _TO_WHOM)):
+                return True
     return False
 
 
@@ -181,9 +197,11 @@ def outside_appositions(text: str, subjects: list[tuple[Any, Any]]) -> list[tupl
     not Full Fact."""
     if len(subjects) < 2:
         return subjects
+    # Only a name followed by ", " opens a description.
+    opening = [o for o in subjects if text.startswith(", ", o[0].end)]
     return [s for s in subjects
             if not any(o[0].end < s[0].start and _DESCRIPTION.fullmatch(text, o[0].end, s[0].start)
-                       for o in subjects)]
+                       for o in opening)]
 # A possessor is no speaker ("Vindman's superior said"), but one whose office
 # speaks is ("Nadia Cruz's office said").
 POSSESSOR = re.compile(r"['’]s (?!office\b)")
