@@ -187,6 +187,11 @@ class BoundedPool:
         self._pool = ProcessPool(max_workers=workers, initializer=_start_worker,
                                  initargs=(None if start == "forkserver" else os.getpid(), warm),
                                  context=context)
+        # Tasks not yet settled: pebble's ``stop`` leaves its futures of
+        # queued and running tasks pending for good (seen in CI), so a
+        # shutdown that drops them settles them itself.
+        self._unsettled: set[Future] = set()
+        self._lock = threading.Lock()
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
         try:
@@ -200,9 +205,16 @@ class BoundedPool:
             # caller replaces the pool instead of failing every later page.
             raise BrokenProcessPool(f"the worker pool is broken: {error}") from error
         outer: Future = Future()
+        with self._lock:
+            self._unsettled.add(outer)
+        outer.add_done_callback(self._forget)
         inner.add_done_callback(lambda done: _settle(outer, self.bounds, done))
         outer.add_done_callback(lambda done: done.cancelled() and inner.cancel())
         return outer
+
+    def _forget(self, outer: Future) -> None:
+        with self._lock:
+            self._unsettled.discard(outer)
 
     def start(self) -> Future:
         """Start the workers from a thread; the future is done when one has
@@ -228,6 +240,15 @@ class BoundedPool:
         workers in the middle of their tasks."""
         if cancel_futures:
             self._pool.stop()
+            with self._lock:
+                dropped = list(self._unsettled)
+            for outer in dropped:
+                # Said as a broken pool, not a cancellation: a crawl gives
+                # such a page one more try in the pool that replaces this one.
+                try:
+                    outer.set_exception(BrokenProcessPool("the worker pool was shut down"))
+                except InvalidStateError:
+                    pass  # settled meanwhile
         else:
             self._pool.close()
         if wait:
