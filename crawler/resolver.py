@@ -13,16 +13,21 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CannotResolveHostError
 from scrapy.resolver import CachingThreadedResolver
+from scrapy.utils.datatypes import LocalCache
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
 from crawler.addresses import PrivateAddressRefused, refused_address
 
-# Names this process refused, with why. Twisted hands the download a plain
-# DNS error (Scrapy's CannotResolveHostError) whatever the resolver raised,
-# which would be retried and summed up as "DNS lookup failed": the retry
-# middleware looks the host up here first (``refusal``).
-REFUSED: dict[str, str] = {}
+# Names whose latest resolution this process refused, with why. Twisted
+# hands the download a plain DNS error (Scrapy's CannotResolveHostError)
+# whatever the resolver raised, which would be retried and summed up as "DNS
+# lookup failed": the retry middleware looks the host up here first
+# (``refusal``). A later resolution of the name to a public address, or a
+# real DNS failure, takes it out again, so that a long-lived process does
+# not report tomorrow's outage as today's refusal; bounded as Scrapy's own
+# DNS cache is.
+REFUSED: LocalCache[str, str] = LocalCache(limit=10_000)
 
 
 class PrivateNameRefused(DNSLookupError):
@@ -51,13 +56,21 @@ class PublicAddressResolver(CachingThreadedResolver):
     def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 - Twisted's name
         deferred = super().getHostByName(name, timeout)
         if not self.allow_private:
-            deferred.addCallback(self._refuse_private, name)
+            deferred.addCallbacks(self._refuse_private, self._failed, callbackArgs=(name,),
+                                  errbackArgs=(name,))
         return deferred
 
     @staticmethod
     def _refuse_private(address: str, name: str) -> str:
+        key = name.lower().rstrip(".")
         reason = refused_address(address)
         if reason is not None:
-            REFUSED[name.lower().rstrip(".")] = f"{name} resolves to {address}, {reason}"
-            raise PrivateNameRefused(name, REFUSED[name.lower().rstrip(".")])
+            REFUSED[key] = f"{name} resolves to {address}, {reason}"
+            raise PrivateNameRefused(name, REFUSED[key])
+        REFUSED.pop(key, None)
         return address
+
+    @staticmethod
+    def _failed(failure: Any, name: str) -> Any:
+        REFUSED.pop(name.lower().rstrip("."), None)
+        return failure

@@ -160,6 +160,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's decompression, a body it cannot decode counted and said once.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.failures.CheckedDecompression": 590,
+    # Scrapy's redirects, a loop or an over-long chain counted and said once.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.failures.CheckedRedirect": 600,
     # Sees each 3xx before RedirectMiddleware (600) follows it.
     "crawler.middlewares.offsite.OffsiteRedirectMiddleware": 610,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -157,24 +157,23 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             raise ArchiveError(f"cannot open archive {describe(url)}: an archive in memory is "
                                "gone when the command ends; give a file "
                                "(sqlite:///archive.db, or sqlite:////an/absolute/path.db)")
-        if database:
-            path = Path(database)
-            if not path.parent.is_dir():
-                raise ArchiveError(
-                    f"cannot open archive {describe(url)}: folder {path.parent} does not exist"
-                )
-            if read_only and not path.exists():
-                raise ArchiveError(f"no archive at {path}: run a crawl or `make demo` first")
-            if path.is_dir():
-                raise ArchiveError(f"cannot open archive {describe(url)}: {path} is a folder")
-            if path.exists():
-                check_sqlite_file(path)
-                if read_only and not _writable(path) and not has_wal(path):
-                    # A file nobody here may write, with no WAL: mode=ro
-                    # would still need to create the -shm file beside it
-                    # (and fail: "unable to open database file"); nothing
-                    # writes it, so SQLite may read it as immutable.
-                    mode = "ro&immutable=1"
+        path = Path(database)
+        if not path.parent.is_dir():
+            raise ArchiveError(
+                f"cannot open archive {describe(url)}: folder {path.parent} does not exist"
+            )
+        if read_only and not path.exists():
+            raise ArchiveError(f"no archive at {path}: run a crawl or `make demo` first")
+        if path.is_dir():
+            raise ArchiveError(f"cannot open archive {describe(url)}: {path} is a folder")
+        if path.exists():
+            check_sqlite_file(path)
+            if read_only and not _writable(path) and not has_wal(path):
+                # A file nobody here may write, with no WAL: mode=ro
+                # would still need to create the -shm file beside it
+                # (and fail: "unable to open database file"); nothing
+                # writes it, so SQLite may read it as immutable.
+                mode = "ro&immutable=1"
         if read_only:
             # mode=ro makes SQLite itself refuse every write.
             parsed = parsed.set(database=f"file:{database}?mode={mode}").update_query_dict(

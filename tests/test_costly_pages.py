@@ -19,14 +19,13 @@ import sys
 import time
 import zlib
 from concurrent.futures import wait
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler.extraction.draft import Rejected
 from crawler.extraction.pdf import read_pdf
 from crawler.ingest.processing import load_rules, process_page
-from crawler.ingest.workers import BoundedPool, PageBounds, TooCostly, bounded_map
+from crawler.ingest.workers import BoundedPool, PageBounds, PoolShutDown, TooCostly, bounded_map
 from crawler.items import FetchedPage, Statement
 from tests.conftest import FAST, ROOT, article_html, write_sources
 
@@ -106,8 +105,14 @@ def test_pypdf_stream_limit_is_too_costly_not_a_crash():
     assert isinstance(result, Rejected) and result.reason == "too_costly"
 
 
+# Where one bound must be met before the other: the bomb reaches its memory
+# cap in 1.4 s, but in 5.3 s on a loaded machine (it then met a 5 s time
+# bound first, and CI failed); the slow PDF still runs 2 minutes unbounded.
+BOTH_BOUNDS = PageBounds(seconds=15, memory_mb=int(TEST_MEMORY_MB))
+
+
 def test_pool_bounds_memory_and_time_and_goes_on():
-    bounds = PageBounds(seconds=float(TEST_SECONDS), memory_mb=int(TEST_MEMORY_MB))
+    bounds = BOTH_BOUNDS
     pages = [_page(normal_pdf(), "/a.pdf"), _page(memory_bomb(), BOMB),
              _page(slow_pdf(), SLOW), _page(normal_pdf(), "/b.pdf")]
     with BoundedPool(1, bounds, warm=load_rules) as pool:
@@ -207,11 +212,10 @@ def test_demarche_extract_bounds_each_page_and_goes_on(tmp_path: Path):
     (pages / "bomb.html").write_bytes(memory_bomb())
     (pages / "z.html").write_text(article_html("Statement number 2 on the situation", PARAS))
     out = tmp_path / "out.jsonl"
-    bounds = PageBounds(seconds=float(TEST_SECONDS), memory_mb=int(TEST_MEMORY_MB))
     started = time.monotonic()
-    summary = extract_directory(pages, out, workers=1, bounds=bounds)
+    summary = extract_directory(pages, out, workers=1, bounds=BOTH_BOUNDS)
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
-    assert time.monotonic() - started < 60  # unbounded, the slow page alone takes 2 minutes
+    assert time.monotonic() - started < 100  # unbounded, the slow page alone takes 2 minutes
     assert (summary.pages, summary.failed) == (4, 2)
     assert records["a"]["text"] and records["z"]["text"]
     assert records["slow"]["text"] is None and records["bomb"]["text"] is None
@@ -234,4 +238,4 @@ def test_leaving_a_pool_on_an_error_stops_its_running_tasks():
     assert time.monotonic() - started < 30
     # Settled by the shutdown itself (pebble's stop leaves its own pending).
     assert not wait(futures, timeout=0).not_done
-    assert all(isinstance(f.exception(), BrokenProcessPool) for f in futures)
+    assert all(isinstance(f.exception(), PoolShutDown) for f in futures)

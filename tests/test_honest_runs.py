@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 
 from crawler.sources import load_sources
@@ -26,11 +27,16 @@ from storage.models import CrawlRun
 from storage.runs import LOST_AFTER, close_lost_runs
 from tests.conftest import ROOT, Site, article_html, write_sources
 
+# Bound and never listening, for the whole session: a connection is refused,
+# and no other test's server can take the port meanwhile.
+_HELD: list[socket.socket] = []
+
 
 def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again when this returns
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _HELD.append(s)
+    return s.getsockname()[1]
 
 
 def unreachable_sources(path: Path, key: str = "loopback_news") -> Path:
@@ -136,11 +142,12 @@ def test_a_killed_run_is_closed_as_lost_by_the_next_run(site: Site, tmp_path: Pa
     proc = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "loopback_news",
                              "-s", "DOWNLOAD_TIMEOUT=60"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not site.hits.get("/news/2024/01/10/item.html"):
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    assert site.hits.get("/news/2024/01/10/item.html"), "the crawl never reached the slow page"
     rows = sqlite3.connect(path).execute("SELECT id, status FROM crawl_runs").fetchall()
     assert rows == [(1, "running")]
     # demarche status sees it too, without a crawl.
@@ -335,4 +342,32 @@ def test_a_body_its_content_encoding_does_not_decode_is_one_counted_line(
     assert "Traceback" not in done.output and "Error downloading" not in done.output
     assert done.output.count("ERROR: A body its Content-Encoding does not decode from") == 1
     assert "'download/failed/body its Content-Encoding does not decode': 1" in done.output
+    # In the run's one-line summary too, with the other download failures.
+    assert "ERROR: body its Content-Encoding does not decode for 127.0.0.1: 1 request" in done.output
     assert done.rows("SELECT count(*) FROM articles") == [(3,)]
+
+
+EMPTY_RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title></channel></rss>'
+
+
+@pytest.mark.parametrize(("spider", "body", "said"), [
+    ("sitemap", "<html><body>Down for maintenance</body></html>", "sitemap/invalid x1"),
+    ("feed", "<html><body>Down for maintenance</body></html>", "feed/unreadable x1"),
+    ("listing", '<html><body><a href="/about/">About us</a></body></html>', "listing/no_links x1"),
+    ("feed", EMPTY_RSS, None),  # a quiet source, not a broken one
+])
+def test_entry_points_that_name_no_article_fail_the_run(
+        site: Site, crawl, tmp_path: Path, spider: str, body: str, said: str | None):
+    site.page("/robots.txt", "User-agent: *\n", content_type="text/plain")
+    site.page("/entry", body, content_type="application/xml" if body == EMPTY_RSS else "text/html")
+    sources = write_sources(tmp_path / "sources.toml", site, spider=spider,
+                            entry_points=[site.url("/entry")])
+    done = crawl(sources, "loopback_news")
+    (status,) = done.rows("SELECT status FROM crawl_runs")[0]
+    if said is None:
+        assert (done.returncode, status) == (0, "finished"), done.output[-2000:]
+        return
+    # The entry point answered 200, so "some page was fetched"; it still
+    # named no article, and a run that archived nothing for that says so.
+    assert (done.returncode, status) == (1, "failed"), done.output[-2000:]
+    assert f"loopback_news: failed: no entry point listed an article: {said}" in done.output

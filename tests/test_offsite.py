@@ -192,3 +192,25 @@ def test_a_refused_name_is_not_retried_and_is_counted_as_offsite():
     other = Request("https://gone.mfa.example/news/1.html")
     assert asyncio.run(retry.process_exception(
         other, CannotResolveHostError("DNS lookup failed"))) is not None
+
+
+def test_a_refusal_lasts_only_until_the_name_resolves_again():
+    # A long-lived process (a Celery worker) must not call a later real DNS
+    # outage, or a name moved to a public address, a refusal.
+    from scrapy import Request
+    from scrapy.exceptions import CannotResolveHostError
+    from twisted.python.failure import Failure
+
+    from crawler.resolver import REFUSED, PublicAddressResolver, refusal
+
+    def refused(host: str) -> bool:
+        return refusal(Request(f"https://{host}/"), CannotResolveHostError("x")) is not None
+
+    for forget in (lambda name: PublicAddressResolver._refuse_private("93.184.215.14", name),
+                   lambda name: PublicAddressResolver._failed(Failure(OSError("no")), name)):
+        with pytest.raises(Exception, match="a private address"):
+            PublicAddressResolver._refuse_private("10.1.2.3", "moved.mfa.example")
+        assert refused("moved.mfa.example")
+        forget("Moved.mfa.example.")
+        assert not refused("moved.mfa.example")
+    assert len(REFUSED) <= REFUSED.limit

@@ -198,6 +198,9 @@ def test_pipeline_counts_what_it_could_not_write(tmp_path: Path):
     locker.rollback()
     locker.close()
     assert stats.get_value("archive/lost") == 1
+    # Why, for the run's outcome line: the driver's words, who held the lock.
+    assert stats.get_value("archive/lost_reason") == (
+        "database is locked (another process held a write lock on the archive for too long)")
     with Session(open_archive(url)) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 0
 

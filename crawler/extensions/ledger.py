@@ -9,10 +9,11 @@ coverage and flags when coverage dropped.
 The status is the truth of the run (``run_outcome``): ``finished`` only when
 Scrapy finished, some page was fetched, every page sent to extraction came
 back (a statement or a counted rejection, not an exception) and every
-statement was written; a run that fetched nothing, lost statements, broke
-its extraction or could not write its ledger row is ``failed``, with the
-reason why in the stats (``demarche/why``), which ``demarche crawl`` and
-``scrapy crawl`` read for their exit status.
+statement was written; a run that fetched nothing, whose entry points named
+no article (an unreadable sitemap or feed, a listing without article links),
+lost statements, broke its extraction or could not write its ledger row is
+``failed``, with the reason why in the stats (``demarche/why``), which
+``demarche crawl`` and ``scrapy crawl`` read for their exit status.
 
 A run killed outright stays ``running`` until the next run of its source
 (or ``demarche status``) finds its process gone and closes it as ``lost``
@@ -120,7 +121,23 @@ def run_outcome(reason: str, stats: dict[str, object]) -> tuple[str, str]:
         # is down, moved or blocking us. That is no successful run.
         why = stats.get("demarche/failures") or _http_errors(stats) or "no page was fetched"
         return "failed", f"nothing fetched: {why}"
+    if not any(_count(stats, key) for key in _LISTED):
+        unreadable = [f"{key} x{_count(stats, key)}" for key in _UNREADABLE if _count(stats, key)]
+        if unreadable:
+            # The entry points answered, but what they gave named no
+            # article: a sitemap that is an error page, a feed that is not
+            # one, a listing whose layout or link pattern changed. A quiet
+            # source (a valid feed or sitemap with nothing in it) is not this.
+            return "failed", f"no entry point listed an article: {', '.join(unreadable)}"
     return "finished", ""
+
+
+# An article link the run met, whether it requested it or not.
+_LISTED = ("crawl/article_requests", "crawl/skipped/unchanged", "crawl/skipped/too_old",
+           "crawl/skipped/max_articles")
+# What the spiders count when an entry point gives no article link.
+_UNREADABLE = ("sitemap/invalid", "feed/unreadable", "listing/not_html", "listing/too_large",
+               "listing/no_links", "sitemap/skipped_links", "feed/skipped_links")
 
 
 def _http_errors(stats: dict[str, object]) -> str:

@@ -94,6 +94,10 @@ class TooCostly(Exception):
     of its memory budget, or died under it."""
 
 
+class PoolShutDown(BrokenProcessPool):
+    """The pool was shut down with the task queued or running."""
+
+
 class WorkerDied(TooCostly):
     """The worker ended abnormally during the task (a crash in C code, the
     kernel's OOM killer): maybe the page, maybe not; callers may retry once."""
@@ -227,6 +231,8 @@ class BoundedPool:
         def run() -> None:
             try:
                 self.submit(os.getpid).result()
+            except PoolShutDown:
+                started.cancel()  # shut down before it started: no failure
             except BaseException as exc:  # noqa: BLE001 - handed to the waiter
                 started.set_exception(exc)
             else:
@@ -246,7 +252,7 @@ class BoundedPool:
                 # Said as a broken pool, not a cancellation: a crawl gives
                 # such a page one more try in the pool that replaces this one.
                 try:
-                    outer.set_exception(BrokenProcessPool("the worker pool was shut down"))
+                    outer.set_exception(PoolShutDown("the worker pool was shut down"))
                 except InvalidStateError:
                     pass  # settled meanwhile
         else:

@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Self
+from typing import Any, Self
+from weakref import WeakKeyDictionary
 
 from scrapy import Request, Spider, signals
 from scrapy import exceptions as scrapy_errors
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import error as net
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from w3lib.url import canonicalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +66,43 @@ def cause_of(exception: BaseException) -> str:
     return name
 
 
+class FailureTally:
+    """A run's failed downloads by cause and host: counted in its stats
+    and summarised in ``demarche/failures``, kept current there because
+    the ledger may close the run before a middleware hears that the
+    spider closed. One per crawler, shared by the middlewares that see
+    failures (``tally_of``)."""
+
+    def __init__(self, stats: Any) -> None:
+        self.stats = stats
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def record(self, cause: str, host: str) -> bool:
+        """Count one failure; True the first time for this cause and host."""
+        first = (cause, host) not in self.counts
+        self.counts[cause, host] += 1
+        self.stats.inc_value("download/failed")
+        self.stats.inc_value(f"download/failed/{cause}")
+        self.stats.set_value("demarche/failures", "; ".join(self.summary()))
+        return first
+
+    def summary(self) -> list[str]:
+        return [f"{cause} for {host}: {count} request{'s' if count != 1 else ''}"
+                for (cause, host), count in self.counts.most_common()]
+
+
+_TALLIES: WeakKeyDictionary[Crawler, FailureTally] = WeakKeyDictionary()
+
+
+def tally_of(crawler: Crawler) -> FailureTally:
+    if crawler not in _TALLIES:
+        _TALLIES[crawler] = FailureTally(crawler.stats)
+    return _TALLIES[crawler]
+
+
 class DownloadFailures:
     def __init__(self, crawler: Crawler):
-        self.crawler = crawler
-        self.failures: Counter[tuple[str, str]] = Counter()
+        self.tally = tally_of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -78,23 +114,12 @@ class DownloadFailures:
         if isinstance(exception, IgnoreRequest):
             return None  # robots.txt, offsite, a refused address: not a failure
         cause = cause_of(exception)
-        host = urlparse_cached(request).hostname or "?"
-        self.failures[cause, host] += 1
-        stats = self.crawler.stats
-        stats.inc_value("download/failed")
-        stats.inc_value(f"download/failed/{cause}")
-        # Kept current in the stats: the ledger may close the run before
-        # this middleware hears that the spider closed.
-        stats.set_value("demarche/failures", "; ".join(self.summary()))
+        self.tally.record(cause, urlparse_cached(request).hostname or "?")
         logger.debug("Download failed (%s): %s: %s", cause, request.url, exception)
         raise DownloadFailed(f"{cause}: {request.url}")
 
-    def summary(self) -> list[str]:
-        return [f"{cause} for {host}: {count} request{'s' if count != 1 else ''}"
-                for (cause, host), count in self.failures.most_common()]
-
     def spider_closed(self, spider: Spider) -> None:
-        for line in self.summary():
+        for line in self.tally.summary():
             logger.error(line)
 
 
@@ -104,11 +129,13 @@ UNDECODABLE = "body its Content-Encoding does not decode"
 class CheckedDecompression(HttpCompressionMiddleware):
     """Scrapy's decompression (order 590), with a body that its declared
     Content-Encoding cannot undo (garbage sent as gzip, gzip sent as br)
-    counted as a failed download and said once per host, instead of an
-    "Error downloading" with the decoder's traceback. Its limits on the
-    decompressed size are Scrapy's, unchanged."""
+    counted as a failed download in the run's tally and said once per host,
+    instead of an "Error downloading" with the decoder's traceback. Its
+    limits on the decompressed size are Scrapy's, unchanged."""
 
-    hosts_said: set[str]
+    def __init__(self, stats: Any = None, *, crawler: Crawler | None = None) -> None:
+        super().__init__(stats, crawler=crawler)
+        self.tally = None if crawler is None else tally_of(crawler)
 
     def process_response(self, request: Request, response: Response,
                          spider: Spider | None = None) -> Request | Response:
@@ -118,13 +145,48 @@ class CheckedDecompression(HttpCompressionMiddleware):
             raise  # past DOWNLOAD_MAXSIZE while decompressing: said by Scrapy
         except Exception as exc:  # noqa: BLE001 - zlib, brotli, zstandard: each its own error
             host = urlparse_cached(request).hostname or "?"
-            if self.stats is not None:
-                self.stats.inc_value("download/failed")
-                self.stats.inc_value(f"download/failed/{UNDECODABLE}")
-            said = self.__dict__.setdefault("hosts_said", set())
-            if host not in said:
-                said.add(host)
+            if self.tally is None or self.tally.record(UNDECODABLE, host):
                 encoding = response.headers.get(b"Content-Encoding", b"").decode("latin-1")
                 logger.error("A %s from %s (%s: %s): not archived; further ones are counted "
                              "as download/failed", UNDECODABLE, host, encoding or "?", exc)
             raise DownloadFailed(f"{UNDECODABLE}: {request.url}") from None
+
+
+class CheckedRedirect(RedirectMiddleware):
+    """Scrapy's redirects (order 600), with a page lost to a redirect loop
+    or to too long a chain counted in the run's tally and said once per
+    host. Scrapy drops either at DEBUG: a loop as a duplicate request (the
+    scheduler's filter sees the first URL again), a long chain as "max
+    redirections reached". One return to a URL of the chain is followed,
+    past the filter: a site that sets a cookie and redirects back to the
+    page serves it the second time."""
+
+    tally: FailureTally
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = super().from_crawler(crawler)
+        middleware.tally = tally_of(crawler)
+        return middleware
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = [canonicalize_url(url) for url in request.meta.get("redirect_urls", [])]
+        chain.append(canonicalize_url(request.url))
+        seen = chain.count(canonicalize_url(redirected.url))
+        if seen > 1:
+            self._lost(request, "redirect loop", f"back to {redirected.url} again")
+        try:
+            followed = super()._redirect(redirected, request, reason)
+        except IgnoreRequest:
+            self._lost(request, "too many redirects", f"over {self.max_redirect_times}")
+        if seen:
+            followed.dont_filter = True
+        return followed
+
+    def _lost(self, request: Request, cause: str, detail: str) -> None:
+        host = urlparse_cached(request).hostname or "?"
+        start = (request.meta.get("redirect_urls") or [request.url])[0]
+        if self.tally.record(cause, host):
+            logger.error("%s at %s (%s): not archived; further ones are counted as "
+                         "download/failed", cause.capitalize(), start, detail)
+        raise DownloadFailed(f"{cause}: {start}")

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from crawler.ingest.archiving import archive_batch, known_chrome
 from crawler.items import Fetch, Gone, Statement
 from crawler.signals import chrome_learned
-from storage.engine import describe, open_archive
+from storage.engine import describe, open_archive, reason_of
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class ArchivePipeline:
                 raise
             except SQLAlchemyError as exc:
                 self.stats.inc_value("archive/rejected")
-                logger.error("The archive refused %s: %s", entry.url, getattr(exc, "orig", exc))
+                logger.error("The archive refused %s: %s", entry.url, reason_of(exc))
         return outcomes
 
     def flush(self) -> bool:
@@ -140,13 +140,10 @@ class ArchivePipeline:
             # Locked past the busy timeout, disk full, server gone: transient.
             self.stats.inc_value("archive/flush_failed")
             # Kept for the run's outcome line, should the batch stay unwritten.
-            self.stats.set_value("archive/lost_reason", str(getattr(exc, "orig", exc)).strip()[:300])
-            logger.error(
-                "Could not write %d statements and fetch records to %s (will retry): %s",
-                len(self.batch),
-                describe(self.url),
-                getattr(exc, "orig", exc),
-            )
+            reason = reason_of(exc)
+            self.stats.set_value("archive/lost_reason", reason[:300])
+            logger.error("Could not write %d statements and fetch records to %s (will retry): %s",
+                         len(self.batch), describe(self.url), reason)
             return False
         for outcome, count in outcomes.items():
             self.stats.inc_value(f"archive/{outcome}", count)

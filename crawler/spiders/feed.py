@@ -44,7 +44,10 @@ class FeedSpider(SourceSpider):
         }
         feed = feedparser.parse(response.body, response_headers=headers)
         if not feed.entries:
-            self.crawler.stats.inc_value("feed/empty")
+            # Not a feed at all (an error page, HTML: feedparser names no
+            # version) is not a quiet feed.
+            unreadable = not feed.get("version")
+            self.crawler.stats.inc_value("feed/unreadable" if unreadable else "feed/empty")
             self.logger.warning(
                 "No entries in feed %s (%s)",
                 response.url,
