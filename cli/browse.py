@@ -75,13 +75,13 @@ def cmd_report(opts: argparse.Namespace) -> int:
     sources = registry_of(settings)
     quiet = {key: s.quiet_after for key, s in sources.items()}
     try:
-        check_report_folder(opts.out)  # before the archive is read
+        check_report_folder(opts.out, opts.force)  # before the archive is read
     except ReportPathError as exc:
         raise ArgumentError(str(exc)) from None
     with Session(search_archive(url)) as session:
         report = gather(session, quiet, datetime.now(UTC), describe(url),
                         {key: s.name for key, s in sources.items()})
-    page = write_report(report, opts.out)
+    page = write_report(report, opts.out, opts.force)
     print(f"{sum(report.totals.values())} statements of {len(report.totals)} sources -> {page}")
     if opts.screenshot:
         try:
@@ -118,6 +118,8 @@ def register(sub) -> None:  # type: ignore[no-untyped-def]
                   "--archive sqlite:///data/archive.db"])
     report.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="folder for index.html (made if missing; its parent must exist)")
+    report.add_argument("--force", action="store_true",
+                        help="overwrite an index.html in DIR that is not a demarche report")
     add_archive(report)
     report.add_argument("--screenshot", type=Path, metavar="FILE.png",
                         help="also save the whole report, as tall as it is, as headless "

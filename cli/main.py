@@ -20,7 +20,7 @@
       FILTERS: --source KEY --country CC --lang LL --speaker NAME --type TYPE --mentions CC
                --since D --until D
     demarche browse [--archive URL] [--host H] [--port P]
-    demarche report --out DIR [--archive URL] [--screenshot FILE.png]
+    demarche report --out DIR [--force] [--archive URL] [--screenshot FILE.png]
     demarche demo
     demarche --version
 
@@ -86,8 +86,29 @@ def version_line() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if (hint := dash_query_hint(argv)) is not None:
+        print(hint, file=sys.stderr)
+        return 2
     opts = build_parser().parse_args(argv)
     return exit_status(lambda: _run(opts))
+
+
+def dash_query_hint(argv: list[str]) -> str | None:
+    """``demarche search -Syria``: argparse reads the word as an unknown
+    option and says the query is missing. A search engine's habit, said
+    in demarche's words. (Their only short option is -h.)"""
+    if not argv or argv[0] not in ("search", "trend") or "--" in argv:
+        return None
+    for before, arg in zip(argv, argv[1:], strict=False):
+        word = arg[1:]
+        if (arg.startswith("-") and word and not word.startswith("-") and arg != "-h"
+                and not word.replace(".", "", 1).isdigit()  # --limit -5: argparse's to say
+                and not (before.startswith("--") and "=" not in before)):  # an option's value
+            return (f"demarche {argv[0]}: {arg!r} reads as an option. For statements without "
+                    f"a word, write NOT after another: 'sanctions NOT {word}'; for the "
+                    f"word itself, end the options with --: demarche {argv[0]} -- {arg}")
+    return None
 
 
 def _run(opts: argparse.Namespace) -> int:

@@ -101,6 +101,8 @@ def cmd_history(opts: argparse.Namespace) -> int:
 
 
 def print_history(history, out=sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    from reading.history import EXTRACTION_CHANGED, extraction_changed
+
     article = history.article
     out.write(f"article {article.id} ({article.source}): {article.title}\n")
     out.write(f"archived as {article.url}\n")
@@ -120,7 +122,10 @@ def print_history(history, out=sys.stdout) -> None:  # type: ignore[no-untyped-d
         [(t.label, when(t.first_seen_at), when(t.seen_at),
           f"{t.warc_file}@{t.warc_offset}" if t.warc_file else "-") for t in history.texts],
         headers=["text", "first seen", "last seen", "WARC record"]) + "\n")
-    for _old, _new, diff in history.diffs():
+    for old, new, diff in history.diffs():
+        if extraction_changed(old, new):
+            out.write(f"\nnote: {EXTRACTION_CHANGED} ({old.label}: {old.extractor_hash}, "
+                      f"{new.label}: {new.extractor_hash})")
         out.write("\n" + "\n".join(diff) + "\n")
 
 

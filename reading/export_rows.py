@@ -42,7 +42,8 @@ TABLES = {
     "quotes": ("article_id", "position", "speaker", "text", "offset"),
     "mentions": ("article_id", "country", "name", "count"),
     "translations": ("article_id", "translation_id", "language", "url"),
-    "versions": ("article_id", "first_seen_at", "seen_at", "title", "content_hash", "body"),
+    "versions": ("article_id", "first_seen_at", "seen_at", "title", "content_hash", "body",
+                 "extractor_hash"),
     "cluster_members": ("cluster_id", "article_id", "source", "source_name", "url",
                         "published_at", "first_seen_at", "similarity", "first",
                         "delay_seconds"),
@@ -90,7 +91,8 @@ def related(session: Session, chunk: list[dict[str, Any]],
         .order_by(mine.article_id, other.id))
     found["versions"] = _rows(session, select(
         ArticleVersion.article_id, ArticleVersion.first_seen_at, ArticleVersion.seen_at,
-        ArticleVersion.title, ArticleVersion.content_hash, ArticleVersion.body)
+        ArticleVersion.title, ArticleVersion.content_hash, ArticleVersion.body,
+        ArticleVersion.extractor_hash)
         .where(ArticleVersion.article_id.in_(ids))
         .order_by(ArticleVersion.article_id, ArticleVersion.first_seen_at, ArticleVersion.id))
     found["cluster_members"] = _members(

@@ -140,13 +140,31 @@ def check_mentions(session: Session, value: str) -> str:
                           set(session.scalars(select(Mention.country).distinct())))
 
 
+@cache
+def language_names(code: str) -> tuple[str, ...]:
+    """A language code's names in English and in the language itself
+    (CLDR's, through Babel): what a user may type for it."""
+    from babel import Locale, UnknownLocaleError
+
+    names = [Locale("en").languages.get(code)]
+    try:
+        names.append(Locale.parse(code).languages.get(code))
+    except (UnknownLocaleError, ValueError):
+        pass
+    return tuple(name for name in names if name)
+
+
 def check_language(session: Session, value: str) -> str:
     held = {lang for lang in session.scalars(select(Article.language).distinct()) if lang}
     wanted = value.strip().lower()
     if wanted in held:
         return wanted
-    raise UnknownValue(_message("--lang", value, "language",
-                                close_matches(value, {lang: lang for lang in held}), {}, held))
+    labels = {lang: (language_names(lang) or (lang,))[0] for lang in held}
+    # "english", "Русский": the code the archive holds for it.
+    named = [lang for lang in sorted(held)
+             if wanted in (name.lower() for name in language_names(lang))]
+    matches = dict.fromkeys(named + close_matches(value, {lang: lang for lang in held}))
+    raise UnknownValue(_message("--lang", value, "language", matches, labels, held))
 
 
 def check_speaker(session: Session, value: str) -> str:

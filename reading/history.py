@@ -41,6 +41,8 @@ class Text:
     seen_at: datetime
     warc_file: str | None
     warc_offset: int | None
+    # The extractor that made it; None for texts archived before it was kept.
+    extractor_hash: str | None = None
 
     def lines(self) -> list[str]:
         return [self.title, *(p.strip() for p in self.body.split("\n\n") if p.strip())]
@@ -75,6 +77,17 @@ class ArticleHistory:
         """Each text against the next, as unified diff lines."""
         for old, new in pairwise(self.texts):
             yield old, new, text_diff(old, new)
+
+
+def extraction_changed(old: Text, new: Text) -> bool:
+    """Whether demarche's extraction changed between two texts (both
+    known): part of their difference may then be ours, not the page's."""
+    return (old.extractor_hash is not None and new.extractor_hash is not None
+            and old.extractor_hash != new.extractor_hash)
+
+
+EXTRACTION_CHANGED = ("demarche's extraction changed between these texts: part of the "
+                      "difference may be the extraction's, not the page's")
 
 
 def text_diff(old: Text, new: Text) -> list[str]:
@@ -130,10 +143,10 @@ def article_history(session: Session, url: str) -> ArticleHistory | None:
     ).all()
     texts = [
         Text(f"version {n}", v.title, v.body, v.first_seen_at, v.seen_at, v.warc_file,
-             v.warc_offset)
+             v.warc_offset, v.extractor_hash)
         for n, v in enumerate(versions, start=1)
     ]
     texts.append(Text("current", article.title, article.body,
                       article.changed_at or article.first_seen_at, article.last_seen_at,
-                      article.warc_file, article.warc_offset))
+                      article.warc_file, article.warc_offset, article.extractor_hash))
     return ArticleHistory(article, urls, texts)  # type: ignore[arg-type]

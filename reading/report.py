@@ -244,17 +244,33 @@ def _folder_for(path: Path, what: str) -> None:
         raise ReportPathError(f"folder {path.parent} does not exist: {what}")
 
 
-def check_report_folder(out: Path) -> None:
-    """Refuse a report folder that is a file or lies in a missing folder."""
+# In every page written here: an index.html without it is someone else's.
+GENERATOR = '<meta name="generator" content="demarche report">'
+
+
+def check_report_folder(out: Path, force: bool = False) -> None:
+    """Refuse a report folder that is a file, lies in a missing folder, or
+    holds an index.html that no report wrote (unless ``force``): a report
+    is written again over its own page, never over a user's."""
     if out.exists() and not out.is_dir():
         raise ReportPathError(f"{out} is a file: --out names a folder for index.html")
     _folder_for(out, f"--out {out} is created only inside a folder that exists")
+    page = out / "index.html"
+    if not force and page.exists():
+        try:
+            with page.open("rb") as stream:
+                ours = GENERATOR.encode() in stream.read(4096)
+        except OSError as exc:
+            raise ReportPathError(f"cannot read {page}: {exc.strerror}") from None
+        if not ours:
+            raise ReportPathError(f"{page} exists and is not a demarche report: "
+                                  "--force overwrites it")
 
 
-def write_report(report: Report, out: Path) -> Path:
+def write_report(report: Report, out: Path, force: bool = False) -> Path:
     """Write ``out/index.html``; ``out`` itself is created when missing,
     the folders above it never are."""
-    check_report_folder(out)
+    check_report_folder(out, force)
     out.mkdir(exist_ok=True)
     page = out / "index.html"
     page.write_text(render(report), encoding="utf-8")

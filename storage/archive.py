@@ -181,6 +181,7 @@ def store_article(
         content_hash=existing.content_hash,
         warc_file=existing.warc_file,
         warc_offset=existing.warc_offset,
+        extractor_hash=existing.extractor_hash,
     ))
     for key, value in values.items():
         # ``url`` stays the URL the article was first archived under; the

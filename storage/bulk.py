@@ -244,7 +244,7 @@ def _decide(plan: _Plan, texts: dict[tuple[str, str], list[_Row]], item: Incomin
         "first_seen_at": state["changed_at"] or state["first_seen_at"],
         "seen_at": previously_seen, "title": state["title"], "body": state["body"],
         "content_hash": state["content_hash"], "warc_file": state["warc_file"],
-        "warc_offset": state["warc_offset"]}))
+        "warc_offset": state["warc_offset"], "extractor_hash": state.get("extractor_hash")}))
     old = texts.get((state["source"], state["content_hash"]))
     if old is not None and existing in old:
         old.remove(existing)

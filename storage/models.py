@@ -157,6 +157,8 @@ class ArticleVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     warc_file: Mapped[str | None] = mapped_column(String(512))
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    # The extractor that made this text (None: archived before it was kept).
+    extractor_hash: Mapped[str | None] = mapped_column(String(16))
 
 
 class Speaker(Base):

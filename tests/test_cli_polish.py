@@ -205,3 +205,19 @@ def test_db_upgrade_and_sql_take_archive_on_both_backends(archive_url: str, else
     status = demarche("status", "--archive", archive_url, env=elsewhere)
     assert status.returncode == 0, status.stderr
     assert "never run" in status.stdout
+
+
+def test_a_query_that_starts_with_a_dash_gets_a_hint(demo_db: Path):
+    archive = ["--archive", f"sqlite:///{demo_db}"]
+    for command in ("search", "trend"):
+        said = demarche(command, "-Syria", *archive)
+        assert said.returncode == 2 and said.stdout == ""
+        assert said.stderr.strip() == (
+            f"demarche {command}: '-Syria' reads as an option. For statements without a word, "
+            f"write NOT after another: 'sanctions NOT Syria'; for the word itself, end the "
+            f"options with --: demarche {command} -- -Syria")
+    # As the hint says: after --, the word is the query.
+    assert demarche("search", *archive, "--", "-Syria").returncode == 0
+    # An option's value and a negative number are argparse's to judge.
+    assert "--limit must be at least 1" in demarche("search", "Syria", "--limit", "-5",
+                                                    *archive).stderr

@@ -110,3 +110,12 @@ def test_report_makes_only_the_folder_it_is_given(archive: Path, tmp_path: Path)
     result = run(["report", "--out", str(tmp_path / "report")], archive)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "report" / "index.html").is_file()
+    # Its own page is written again; a page of the user's only with --force.
+    assert run(["report", "--out", str(tmp_path / "report")], archive).returncode == 0
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>My research site</h1>", encoding="utf-8")
+    refused(run(["report", "--out", str(site)], archive), "is not a demarche report")
+    assert (site / "index.html").read_text(encoding="utf-8") == "<h1>My research site</h1>"
+    assert run(["report", "--out", str(site), "--force"], archive).returncode == 0
+    assert "demarche report" in (site / "index.html").read_text(encoding="utf-8")

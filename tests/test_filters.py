@@ -70,8 +70,13 @@ def test_unknown_values_name_the_close_matches(archive_url: str, demo_db: Path):
             "mean Sergei Lavrov?", speaker="Sergey Lavrov")
     refused(url, "--speaker 'lavrof': no speaker of that name in the archive; did you mean "
             "Sergei Lavrov?", speaker="lavrof")
-    refused(url, "--lang 'english': no language of that name in the archive (it has en, ru)",
-            language="english")
+    # A language's name, in English or in itself, points to its code.
+    refused(url, "--lang 'english': no language of that name in the archive; did you mean "
+            "en (English)?", language="english")
+    refused(url, "--lang 'Русский': no language of that name in the archive; did you mean "
+            "ru (Russian)?", language="Русский")
+    refused(url, "--lang 'klingon': no language of that name in the archive (it has en, ru)",
+            language="klingon")
     refused(url, "--type 'briefings': no statement type of that name; did you mean "
             "briefing?", statement_type="briefings")
     # A type of the vocabulary that no statement of the archive has.
@@ -102,7 +107,7 @@ def test_every_command_takes_and_checks_the_same_filters(command: list[str], dem
             ("--source", "mid", "did you mean mid_ru_en"),
             ("--speaker", "lavrof", "did you mean Sergei Lavrov?"),
             ("--type", "briefings", "did you mean briefing?"),
-            ("--lang", "english", "(it has en, ru)")]:
+            ("--lang", "english", "did you mean en (English)?")]:
         result = run([*command, option, value], demo_db)
         assert result.returncode == 2, (option, result.stderr)
         assert result.stderr.startswith(f"demarche {command[0]}: {option} {value!r}: ")

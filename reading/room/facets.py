@@ -108,7 +108,7 @@ def search_page(session: Session, query: str, chosen: dict[str, str]) -> SearchP
                                a.url, a.body[:220] + ("\u2026" if len(a.body) > 220 else ""))
                      for n, a in enumerate(newest, start=1)]
     page.total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-    names = dict(session.execute(select(SourceRow.key, SourceRow.name)).tuples().all())
+    names = dict(session.execute(select(SourceRow.key, SourceRow.name)).all())
     page.names = names
     plain = lambda stmt: stmt  # noqa: E731
     main_speaker = lambda stmt: stmt.join(Speaker, Speaker.article_id == Article.id)  # noqa: E731

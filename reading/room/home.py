@@ -31,7 +31,7 @@ class HomePage:
 
 def home_page(session: Session) -> HomePage:
     counts = dict(session.execute(select(Article.source, func.count())
-                                  .group_by(Article.source)).tuples().all())
+                                  .group_by(Article.source)).all())
     sources = [(key, name, country_name(country), counts.get(key, 0))
                for key, name, country in session.execute(
                    select(SourceRow.key, SourceRow.name, SourceRow.country)
@@ -39,7 +39,7 @@ def home_page(session: Session) -> HomePage:
     statements = func.count(func.distinct(Speaker.article_id))
     speakers: list[Any] = session.execute(
         select(Speaker.name, statements).group_by(Speaker.name)
-        .order_by(statements.desc(), Speaker.name).limit(TOP)).tuples().all()
+        .order_by(statements.desc(), Speaker.name).limit(TOP)).all()
     naming = func.count(Mention.article_id)
     countries = [(code, country_name(code), n) for code, n in session.execute(
         select(Mention.country, naming).group_by(Mention.country)

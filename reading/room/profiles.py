@@ -54,7 +54,7 @@ def per_day_counts(rows: Any) -> dict[str, dict[date, int]]:
 def listed(session: Session, stmt: Select[Any]) -> list[Listed]:
     """The statements a query selects (Article first, an optional note
     second), newest first, at most LISTED."""
-    names = dict(session.execute(select(SourceRow.key, SourceRow.name)).tuples().all())
+    names = dict(session.execute(select(SourceRow.key, SourceRow.name)).all())
     order = (func.coalesce(Article.published_at, Article.first_seen_at).desc(), Article.id.desc())
     found = []
     for row in session.execute(stmt.order_by(*order).limit(LISTED)):
@@ -94,7 +94,7 @@ def speaker_page(session: Session, name: str) -> SpeakerPage | None:
     for kind, _at in in_types:
         by_type[kind or "unknown"] += 1
     titles = dict(session.execute(select(Article.id, Article.title).where(
-        Article.id.in_(select(Quote.article_id).where(Quote.speaker == name)))).tuples().all())
+        Article.id.in_(select(Quote.article_id).where(Quote.speaker == name)))).all())
     quotes = [{"article_id": article_id, "title": titles.get(article_id, ""), "text": text}
               for article_id, text, _p in session.execute(
                   quoted.order_by(Quote.article_id.desc(), Quote.position).limit(LISTED))]
@@ -128,7 +128,7 @@ def source_page(session: Session, key: str, quiet_after: Mapping[str, int],
     kind = func.coalesce(Article.statement_type, "unknown")
     by_type = dict(session.execute(
         select(kind, func.count()).where(Article.source == key).group_by(kind)
-        .order_by(func.count().desc(), kind)).tuples().all())
+        .order_by(func.count().desc(), kind)).all())
     health = source_health(session, {key: quiet_after.get(key, 3)}, now)[0]
     return SourcePage(source, country_name(source.country), per_day_counts(dated), len(dated),
                       health, listed(session, select(Article).where(Article.source == key)),
@@ -148,14 +148,14 @@ class CountryPage:
 
 def country_page(session: Session, code: str) -> CountryPage | None:
     code = code.upper()
-    names = dict(session.execute(select(SourceRow.key, SourceRow.name)).tuples().all())
+    names = dict(session.execute(select(SourceRow.key, SourceRow.name)).all())
     rows = session.execute(select(Article.source, Article.published_at).join(
         Mention, Mention.article_id == Article.id).where(Mention.country == code)).all()
     speakers = session.execute(
         select(Speaker.name, func.count(func.distinct(Speaker.article_id)))
         .where(Speaker.country == code).group_by(Speaker.name)
         .order_by(func.count(func.distinct(Speaker.article_id)).desc(), Speaker.name)
-        .limit(20)).tuples().all()
+        .limit(20)).all()
     if not rows and not speakers:
         return None
     by_source: dict[str, int] = defaultdict(int)

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reading.history import article_history
+from reading.history import EXTRACTION_CHANGED, article_history, extraction_changed
 from reading.room.cite import Citation
 from reading.room.countries import country_name
 from reading.room.markup import locate_quotes, quoted_paragraphs, word_diff
@@ -38,6 +38,8 @@ class EarlierText:
     first_seen_at: datetime
     seen_at: datetime
     diff: Markup  # the next text against this one
+    # Said when demarche's extraction changed between the two texts.
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def _moment(article: Article) -> datetime:
 
 
 def source_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(SourceRow.key, SourceRow.name)).tuples().all())
+    return dict(session.execute(select(SourceRow.key, SourceRow.name)).all())
 
 
 def _cluster(session: Session, article: Article, names: dict[str, str]) -> list[Relay]:
@@ -108,7 +110,7 @@ def statement_page(session: Session, article_id: int, permalink: str) -> Stateme
     details = statement_details(session, article_id)
     quotes = session.execute(select(Quote.speaker, Quote.text, Quote.offset)
                              .where(Quote.article_id == article_id)
-                             .order_by(Quote.position)).tuples().all()
+                             .order_by(Quote.position)).all()
     paragraphs = quoted_paragraphs(article.body, locate_quotes(article.body, quotes))
     translations = []
     for linked in details["translations"]:
@@ -124,7 +126,8 @@ def statement_page(session: Session, article_id: int, permalink: str) -> Stateme
         for old, new in zip(texts, texts[1:], strict=False):
             earlier.append(EarlierText(
                 old.label, old.first_seen_at, old.seen_at,
-                word_diff(f"{old.title}\n\n{old.body}", f"{new.title}\n\n{new.body}")))
+                word_diff(f"{old.title}\n\n{old.body}", f"{new.title}\n\n{new.body}"),
+                EXTRACTION_CHANGED if extraction_changed(old, new) else None))
     speakers = [{**s, "country_name": country_name(s["country"])} for s in details["speakers"]]
     countries = [{**c, "name": country_name(c["code"])} for c in details["countries"]]
     publisher = source.name if source else article.source
