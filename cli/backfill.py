@@ -10,7 +10,6 @@ import argparse
 from cli.options import add_archive, add_command, settings_of
 from cli.progress import add_quiet, progress_bar
 from crawler.params import ArgumentError
-from crawler.sources import registry_of
 
 
 def cmd_backfill(opts: argparse.Namespace) -> int:
@@ -23,6 +22,7 @@ def cmd_backfill(opts: argparse.Namespace) -> int:
     from batch.backfill import backfill
     from batch.warcfiles import NotAnArchive
     from cli.batch import print_import
+    from crawler.sources import registry_of
 
     settings = settings_of(opts)
     registry = registry_of(settings)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from cli.options import add_archive, add_command, settings_of, workers
 from cli.progress import add_quiet, progress_bar
-from crawler.ingest.workers import PageBounds
 from crawler.params import ArgumentError
-from crawler.sources import registry_of
 
 
 def cmd_import_warc(opts: argparse.Namespace) -> int:
     from batch.warc_import import import_warcs
     from batch.warcfiles import NotAnArchive
+    from crawler.ingest.workers import PageBounds
+    from crawler.sources import registry_of
 
     settings = settings_of(opts)
     registry = registry_of(settings)
@@ -63,7 +63,9 @@ def print_import(summary) -> None:  # type: ignore[no-untyped-def]
 
 def cmd_reextract(opts: argparse.Namespace) -> int:
     from batch.reextract import reextract
+    from crawler.ingest.workers import PageBounds
     from crawler.middlewares.warc import warc_folder
+    from crawler.sources import registry_of
 
     settings = settings_of(opts)
     registry = registry_of(settings)
@@ -97,6 +99,7 @@ def cmd_reextract(opts: argparse.Namespace) -> int:
 
 def cmd_extract(opts: argparse.Namespace) -> int:
     from batch.corpus import extract_directory
+    from crawler.ingest.workers import PageBounds
 
     if not opts.directory.is_dir():
         raise ArgumentError(f"not a folder: {opts.directory}")

@@ -10,8 +10,6 @@ from pathlib import Path
 
 from cli.options import add_archive, add_command, archive_url, search_archive, settings_of
 from crawler.params import ArgumentError
-from crawler.sources import registry_of
-from storage.engine import describe
 
 
 def port(value: str) -> int:
@@ -37,6 +35,7 @@ def _check_free(host: str, number: int) -> None:
 
 
 def cmd_browse(opts: argparse.Namespace) -> int:
+    from crawler.sources import registry_of
     from reading.browse import can_be_immutable, serve, sqlite_archive
 
     url = archive_url(opts)
@@ -62,6 +61,7 @@ def cmd_browse(opts: argparse.Namespace) -> int:
 def cmd_report(opts: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
+    from crawler.sources import registry_of
     from reading.report import (
         ReportPathError,
         check_report_folder,
@@ -69,6 +69,7 @@ def cmd_report(opts: argparse.Namespace) -> int:
         screenshot,
         write_report,
     )
+    from storage.engine import describe
 
     settings = settings_of(opts)
     url = settings.get("DEMARCHE_ARCHIVE_URL")

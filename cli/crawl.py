@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from cli.options import add_archive, add_command, settings_of
 from cli.output import print_outcomes
 from crawler.params import ArgumentError
-from crawler.runner import run_crawls
-from crawler.sources import registry_of
 
 
 def _spider_args(pairs: Sequence[str]) -> dict[str, str]:
@@ -23,6 +21,9 @@ def _spider_args(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_crawl(opts: argparse.Namespace) -> int:
+    from crawler.runner import run_crawls
+    from crawler.sources import registry_of
+
     overrides: dict[str, object] = {}
     if opts.replay:
         overrides["DEMARCHE_REPLAY"] = opts.replay

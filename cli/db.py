@@ -6,12 +6,11 @@ import argparse
 from datetime import UTC, datetime
 
 from cli.options import add_archive, add_command, archive_url
-from storage.engine import ArchiveError, describe
 
 
 def cmd_db(opts: argparse.Namespace) -> int:
     from storage.clusters import index_backlog
-    from storage.engine import make_engine
+    from storage.engine import ArchiveError, describe, make_engine
     from storage.migrate import head_revision, upgrade
 
     url = archive_url(opts)

@@ -11,7 +11,6 @@ import time
 from cli.options import add_archive, add_command, settings_of
 from cli.output import print_outcomes, print_result
 from reading.sql import run_readonly
-from storage.engine import describe, project_root
 
 EXAMPLE_QUERY = """\
 SELECT s.name AS source, date(a.published_at) AS day, count(*) AS statements
@@ -47,6 +46,7 @@ def first_visit_done(url: str) -> bool:
 def cmd_demo(opts: argparse.Namespace) -> int:
     from crawler.demo.record import DEMO_SOURCES, VISITS, record_site
     from crawler.demo.visits import crawl_visits
+    from storage.engine import describe, project_root
 
     started = time.monotonic()
     settings = settings_of(opts, FAST)

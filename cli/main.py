@@ -44,15 +44,11 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from sqlalchemy.exc import DatabaseError
-
 from cli import backfill, batch, browse, crawl, db, demo, records, search, sources, workers
 from cli.options import archive_url
 from cli.output import exit_status
 from crawler.params import ArgumentError
-from crawler.sources import RegistryError
 from reading.sql import QueryError
-from storage.engine import ArchiveError, damage_of
 
 # In the order `demarche --help` lists them: crawling first, then the
 # archive's upkeep, then reading it.
@@ -112,6 +108,13 @@ def dash_query_hint(argv: list[str]) -> str | None:
 
 
 def _run(opts: argparse.Namespace) -> int:
+    # Imported once the command line is read: SQLAlchemy, Scrapy and
+    # pydantic take a second to load, which --help and --version need not.
+    from sqlalchemy.exc import DatabaseError
+
+    from crawler.sources import RegistryError
+    from storage.engine import ArchiveError, damage_of
+
     try:
         try:
             return opts.func(opts)

@@ -11,11 +11,13 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from crawler.runner import CrawlOutcome
-from reading.sql import QueryResult
+if TYPE_CHECKING:  # (Scrapy and SQLAlchemy: seconds of start-up for every command)
+    from crawler.runner import CrawlOutcome
+    from reading.sql import QueryResult
 
 # Rows a table shows: a table's columns are as wide as its widest cell, so
 # it needs its rows in memory; CSV and JSON stream every row.

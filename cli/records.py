@@ -22,13 +22,13 @@ from cli.options import (
 from cli.output import when
 from cli.progress import add_quiet, progress_bar
 from crawler.params import ArgumentError
-from storage.engine import ArchiveError, describe, sqlite_file
 
 
 def cmd_show(opts: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
     from reading.export import article_details, find_article, plain
+    from storage.engine import describe
 
     with Session(search_archive(archive_url(opts))) as session:
         article_id = find_article(session, opts.article)
@@ -79,7 +79,7 @@ def cmd_history(opts: argparse.Namespace) -> int:
 
     from reading.export import find_article
     from reading.history import article_history
-    from storage.engine import make_engine
+    from storage.engine import ArchiveError, describe, make_engine
     from storage.models import Article
 
     url = archive_url(opts)
@@ -134,6 +134,7 @@ def cmd_export(opts: argparse.Namespace) -> int:
 
     from reading.export import OutputError, check_output, check_tables, count
     from reading.query_language import parse_query
+    from storage.engine import sqlite_file
 
     query = parse_query(opts.query) if opts.query is not None else None
     search_filters(opts)  # days in the wrong order fail before the archive is opened

@@ -12,12 +12,12 @@ from tabulate import tabulate
 
 from cli.options import add_archive, add_command, settings_of
 from cli.output import when
-from crawler.runner import project_settings
-from crawler.sources import registry_of
-from storage.engine import ArchiveError, describe
 
 
 def cmd_sources(opts: argparse.Namespace) -> int:
+    from crawler.runner import project_settings
+    from crawler.sources import registry_of
+
     sources = registry_of(project_settings())
     rows = [(s.key, s.kind, s.country, s.language, s.spider, s.name) for s in sources.values()]
     print(tabulate(rows, headers=["key", "kind", "country", "lang", "spider", "name"]))
@@ -27,6 +27,7 @@ def cmd_sources(opts: argparse.Namespace) -> int:
 def cmd_sources_check(opts: argparse.Namespace) -> int:
     from crawler.check import check_sources, row_toml
     from crawler.params import ArgumentError
+    from crawler.sources import registry_of
 
     settings = settings_of(opts)
     sources = registry_of(settings)
@@ -51,8 +52,9 @@ def cmd_status(opts: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError, ProgrammingError
     from sqlalchemy.orm import Session
 
+    from crawler.sources import registry_of
     from reading.health import source_health
-    from storage.engine import make_engine
+    from storage.engine import ArchiveError, describe, make_engine
 
     settings = settings_of(opts)
     sources = registry_of(settings)
@@ -82,7 +84,7 @@ def _close_lost_runs(url: str) -> None:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
 
-    from storage.engine import make_engine
+    from storage.engine import ArchiveError, make_engine
     from storage.runs import close_lost_runs
 
     try:

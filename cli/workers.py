@@ -11,14 +11,15 @@ from datetime import UTC, datetime
 from tabulate import tabulate
 
 from cli.options import add_command
-from crawler.runner import project_settings
-from storage.engine import describe
 
 # How long live workers have to answer a ping.
 PING_SECONDS = 2.0
 
 
 def cmd_workers(opts: argparse.Namespace) -> int:
+    from crawler.runner import project_settings
+    from storage.engine import describe
+
     broker = project_settings().get("DEMARCHE_BROKER_URL") or ""
     if not broker:
         print("demarche workers: no broker is configured (DEMARCHE_BROKER_URL is empty): crawls "

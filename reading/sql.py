@@ -32,10 +32,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import DatabaseError, SQLAlchemyError
-
-from storage.engine import damage_of, make_engine
-
 # Seconds the database may work on the next rows before the query is
 # stopped; `demarche sql --timeout` changes it, 0 lifts it.
 DEFAULT_TIMEOUT = 60
@@ -111,6 +107,12 @@ def readonly_query(url: str, sql: str, *, timeout: float = DEFAULT_TIMEOUT,
                    limit: int | None = None) -> Iterator[QueryResult]:
     """The query's columns and its rows as they come (at most ``limit``);
     the rows are read inside the ``with`` block."""
+    # (SQLAlchemy and the engine load here, not when the CLI builds its
+    # parser: every command's start would pay for them.)
+    from sqlalchemy.exc import DatabaseError, SQLAlchemyError
+
+    from storage.engine import damage_of, make_engine
+
     refuse_by_first_word(sql)
     engine = make_engine(url, read_only=True)
     try:
@@ -236,6 +238,8 @@ def _explain(exc: Exception, url: str) -> Exception:
     if any(word in lowered for word in _WRITE_REFUSALS):
         return ReadOnlyError(f"demarche sql is read-only; the archive refused the statement "
                              f"({message})")
+    from storage.engine import damage_of
+
     if url and (damage := damage_of(url, exc)) is not None:
         return damage
     return QueryError(f"query failed: {message}")
