@@ -12,6 +12,7 @@ import platform
 import shlex
 import sqlite3
 import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -221,3 +222,14 @@ def test_a_query_that_starts_with_a_dash_gets_a_hint(demo_db: Path):
     # An option's value and a negative number are argparse's to judge.
     assert "--limit must be at least 1" in demarche("search", "Syria", "--limit", "-5",
                                                     *archive).stderr
+
+
+def test_the_parser_loads_no_crawler_or_database_library():
+    # What made every command, --version included, take two seconds to
+    # start: they load when a command runs (figures in CHANGELOG.md).
+    heavy = ("scrapy", "sqlalchemy", "alembic", "pydantic", "twisted")
+    probe = ("import sys; from cli.main import build_parser; build_parser(); "
+             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    said = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert said.stdout.strip() == "[]", said.stdout + said.stderr
