@@ -371,3 +371,14 @@ def test_entry_points_that_name_no_article_fail_the_run(
     # named no article, and a run that archived nothing for that says so.
     assert (done.returncode, status) == (1, "failed"), done.output[-2000:]
     assert f"loopback_news: failed: no entry point listed an article: {said}" in done.output
+
+
+def test_with_the_ledger_off_a_new_source_is_still_archived(site: Site, crawl, tmp_path: Path):
+    # The ledger used to be the only writer of the source's row: without
+    # it, every statement of a new source was refused on its foreign key.
+    good_site(site)
+    done = crawl(write_sources(tmp_path / "sources.toml", site), "loopback_news",
+                 settings={"DEMARCHE_LEDGER_ENABLED": "false"})
+    assert done.returncode == 0, done.output[-2000:]
+    assert done.rows("SELECT count(*) FROM articles") == [(3,)]
+    assert done.rows("SELECT count(*) FROM crawl_runs") == [(0,)]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from scrapy import signals
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 from crawler.ingest.archiving import archive_batch, known_chrome
 from crawler.items import Fetch, Gone, Statement
 from crawler.signals import chrome_learned
+from storage.archive import sync_sources
 from storage.engine import describe, open_archive, reason_of
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class ArchivePipeline:
         batch_size: int,
         batch_seconds: float,
         remember_fetches: bool = True,
+        sync_source: bool = False,
     ) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
@@ -57,6 +60,7 @@ class ArchivePipeline:
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
         self.remember_fetches = remember_fetches
+        self.sync_source = sync_source
         self.batch: list[Statement | Fetch | Gone] = []
         self.batch_started = 0.0
 
@@ -69,13 +73,20 @@ class ArchivePipeline:
             s.getint("DEMARCHE_BATCH_SIZE", 50),
             s.getfloat("DEMARCHE_BATCH_SECONDS", 30.0),
             remember_fetches=not s.getlist("DEMARCHE_REPLAY"),
+            # The ledger copies the source's registry row at its start; with
+            # it switched off, the statements' foreign key needs it from here.
+            sync_source=not s.getbool("DEMARCHE_LEDGER_ENABLED", True),
         )
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
     def open_spider(self) -> None:
         self.engine = open_archive(self.url)
-        source = getattr(getattr(self.crawler.spider, "source", None), "key", None)
+        row = getattr(self.crawler.spider, "source", None)
+        source = getattr(row, "key", None)
+        if source is not None and self.sync_source:
+            with Session(self.engine) as session, session.begin():
+                sync_sources(session, [row], datetime.now(UTC))
         if source is not None:
             with Session(self.engine) as session:
                 self._tell_chrome(known_chrome(session, [source]))
