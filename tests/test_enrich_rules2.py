@@ -183,3 +183,19 @@ def test_will_inside_a_clause_is_a_first_name() -> None:
     text = "“The figures were simply invented,’’ Will Abara, head of the watchdog, told reporters."
     assert [p.name for p in find_people(text)] == ["Will Abara"]
     assert find_people("Will Parliament vote before the summer?") == []
+
+
+def test_a_french_or_german_form_is_read_only_in_its_language() -> None:
+    def countries(text: str, language: str | None) -> set[str]:
+        return {m.code for m in enrich(title="", text=text, language=language).countries}
+
+    # "Riyad" is Riyadh in French, and a given name in English.
+    envoy = "Palestinian UN envoy Riyad Mansour told reporters the vote was a victory."
+    assert countries(envoy, "en") == {"PS"}
+    assert countries("Le ministre s'est rendu à Riyad pour des entretiens.", "fr") == {"SA"}
+    # A text of unknown language reads every form, as before.
+    assert "SA" in countries(envoy, None)
+    # English forms are read in every text: the data lists a name that is
+    # the same in the three languages once, as English.
+    assert countries("Die Schweiz und Liechtenstein unterzeichneten das Abkommen.", "de") == {
+        "CH", "LI"}

@@ -45,10 +45,11 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
            source_kind: str = "ministry", language: str | None = None,
            section: str | None = None, published: datetime | date | None = None,
            html: str | None = None, markup: PageMarkup | None = None) -> Enrichment:
-    """Enrich one statement. ``language`` is accepted for the callers' sake;
-    every rule runs on every text, since ministries mix languages (Chinese
-    names in English text, English titles over Russian text). The page's
-    HTML comes as ``html``, or already read as ``markup``."""
+    """Enrich one statement. Every rule runs on every text, since ministries
+    mix languages (Chinese names in English text, English titles over
+    Russian text); ``language`` only keeps French and German country forms
+    to texts of their language ("Riyad" is a given name in English). The
+    page's HTML comes as ``html``, or already read as ``markup``."""
     title, text = title or "", text or ""
     if markup is None:
         markup = read_markup(html, url)
@@ -57,8 +58,8 @@ def enrich(*, title: str, text: str, url: str = "", source_country: str | None =
     extra = blockquote_quotes(text, markup.quoted, raw_quotes)
     if extra:
         raw_quotes = sorted(raw_quotes + extra, key=lambda q: q.start)
-    text_hits = gazetteer().hits(text)
-    countries = count_hits(gazetteer().hits(title), text_hits)
+    text_hits = gazetteer().hits(text, language)
+    countries = count_hits(gazetteer().hits(title, language), text_hits)
     # An agency or a newspaper reports on other countries: an official it
     # names without a country more likely serves the one the text is about
     # than the agency's own. (A source of unknown country guesses nothing.)

@@ -5,23 +5,38 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
 from crawler.enrich.lexicon import Hit, Lexicon, expand
 from crawler.enrich.record import Mention
 
+# French and German forms, read only in a text of their language (or of
+# none known): in another Latin-script text such a form is more often a
+# name ("Riyad" is Riyadh in French, and a given name in English: Riyad
+# Mansour, Palestine's UN envoy). English forms are read in every text:
+# the data lists a name that is the same in all three ("Niger",
+# "Liechtenstein") once, as English.
+_LATIN = frozenset({"en", "fr", "de"})
+
 
 @dataclass(frozen=True)
 class Gazetteer:
     lexicon: Lexicon[tuple[str, ...]]
     near_veto: dict[str, re.Pattern[str]]
+    # French or German forms that are no English one, with their languages.
+    latin_only: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    def hits(self, text: str) -> list[Hit[tuple[str, ...]]]:
+    def hits(self, text: str, language: str | None = None) -> list[Hit[tuple[str, ...]]]:
+        """The country names in ``text``; ``language`` (the text's, when
+        known) leaves out the forms of other Latin-script languages."""
         found = []
+        other = language in _LATIN
         for hit in self.lexicon.finditer(text):
             if not hit.value:  # a blocker such as "Latin America"
+                continue
+            if other and language not in self.latin_only.get(hit.surface, (language,)):
                 continue
             veto = self.near_veto.get(hit.surface)
             if veto and _overlaps(veto, text, hit):
@@ -55,22 +70,29 @@ def arabic_clitics(word: str) -> list[str]:
 def gazetteer() -> Gazetteer:
     raw = tomllib.loads(resources.files(__package__).joinpath("countries.toml").read_text("utf-8"))
     forms: dict[str, tuple[str, ...]] = {}
+    languages: dict[str, set[str]] = {}
     for code, row in raw["countries"].items():
         for lang in ("en", "ru", "zh", "fr", "de", "ja", "ar"):
             for form in row.get(lang, []):
                 for word in expand(form):
                     for variant in arabic_clitics(word) if lang == "ar" else (word,):
                         forms[variant] = (code,)
+                        languages.setdefault(variant, set()).add(lang)
                     if word[:1].islower():
                         # Sentence-initial adjectives: "Российская сторона", "Russische".
-                        forms.setdefault(word[0].upper() + word[1:], (code,))
+                        capital = word[0].upper() + word[1:]
+                        forms.setdefault(capital, (code,))
+                        languages.setdefault(capital, set()).add(lang)
     for form, codes in raw.get("compounds", {}).items():
         forms[form] = tuple(codes)
     for form in raw.get("blockers", {}).get("forms", []):
         for word in expand(form):
             forms[word] = ()
     veto = {form: re.compile("|".join(patterns)) for form, patterns in raw.get("near_veto", {}).items()}
-    return Gazetteer(Lexicon(forms), veto)
+    latin_only = {form: frozenset(langs) for form, langs in languages.items()
+                  if langs <= {"fr", "de"} and forms.get(form)
+                  and form not in raw.get("compounds", {})}
+    return Gazetteer(Lexicon(forms), veto, latin_only)
 
 
 def count_countries(*texts: str) -> tuple[Mention, ...]:
