@@ -79,12 +79,14 @@ def cmd_history(opts: argparse.Namespace) -> int:
 
     from reading.export import find_article
     from reading.history import article_history
-    from storage.engine import ArchiveError, describe, make_engine
+    from storage.engine import ArchiveError, describe, open_reader
     from storage.models import Article
 
     url = archive_url(opts)
     try:
-        with Session(make_engine(url, read_only=True)) as session:
+        # At the current schema (upgraded first when this user may), as
+        # for `show`: the versions' columns are read.
+        with Session(open_reader(url)) as session:
             # An id, or a URL in any spelling, as for `demarche show`.
             article_id = find_article(session, opts.article)
             history = None if article_id is None else article_history(

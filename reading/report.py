@@ -244,8 +244,10 @@ def _folder_for(path: Path, what: str) -> None:
         raise ReportPathError(f"folder {path.parent} does not exist: {what}")
 
 
-# In every page written here: an index.html without it is someone else's.
+# In every page written here: an index.html without it is someone else's
+# (pages written before 2026-12-07 have only the title's opening).
 GENERATOR = '<meta name="generator" content="demarche report">'
+_OURS = (GENERATOR.encode(), b"<title>demarche report: ")
 
 
 def check_report_folder(out: Path, force: bool = False) -> None:
@@ -259,7 +261,8 @@ def check_report_folder(out: Path, force: bool = False) -> None:
     if not force and page.exists():
         try:
             with page.open("rb") as stream:
-                ours = GENERATOR.encode() in stream.read(4096)
+                opening = stream.read(4096)
+            ours = any(mark in opening for mark in _OURS)
         except OSError as exc:
             raise ReportPathError(f"cannot read {page}: {exc.strerror}") from None
         if not ours:

@@ -128,7 +128,11 @@ def reason_of(exc: BaseException) -> str:
     SQLAlchemy adds to its message: what the database said, and for a lock
     held past the busy timeout, by whom."""
     said = str(getattr(exc, "orig", None) or exc).strip()
-    line = said.splitlines()[0] if said else type(exc).__name__
+    # PostgreSQL's DETAIL line says which key a refusal was about; the SQL
+    # and parameters SQLAlchemy adds are left out.
+    lines = [part.strip() for part in said.splitlines() if part.strip()
+             and not part.lstrip().startswith(("[SQL", "[parameters", "(Background"))]
+    line = "; ".join(lines) if lines else type(exc).__name__
     if "database is locked" in line.lower():
         return f"{line} (another process held a write lock on the archive for too long)"
     return line

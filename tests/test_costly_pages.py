@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import zlib
-from concurrent.futures import wait
+from concurrent.futures import CancelledError, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -239,3 +239,23 @@ def test_leaving_a_pool_on_an_error_stops_its_running_tasks():
     # Settled by the shutdown itself (pebble's stop leaves its own pending).
     assert not wait(futures, timeout=0).not_done
     assert all(isinstance(f.exception(), PoolShutDown) for f in futures)
+
+
+def test_a_pool_shut_down_before_it_started_neither_starts_nor_fails():
+    # A crawl that ends before its pool's start thread ran (a loaded
+    # machine): the start is cancelled, not failed, and no task gets in.
+    pool = BoundedPool(1, PageBounds(seconds=5, memory_mb=100))
+    pool.shutdown(wait=False, cancel_futures=True)
+    started = pool.start()
+    try:
+        started.result(timeout=10)
+    except CancelledError:
+        pass
+    else:
+        raise AssertionError("the pool started after its shutdown")
+    try:
+        pool.submit(os.getpid)
+    except PoolShutDown:
+        pass
+    else:
+        raise AssertionError("a task was taken after the shutdown")

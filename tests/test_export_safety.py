@@ -118,4 +118,10 @@ def test_report_makes_only_the_folder_it_is_given(archive: Path, tmp_path: Path)
     refused(run(["report", "--out", str(site)], archive), "is not a demarche report")
     assert (site / "index.html").read_text(encoding="utf-8") == "<h1>My research site</h1>"
     assert run(["report", "--out", str(site), "--force"], archive).returncode == 0
+    # A report written before the generator mark was put in is ours too.
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "index.html").write_text("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset="
+                                      "\"utf-8\">\n<title>demarche report: 9 statements</title>")
+    assert run(["report", "--out", str(older)], archive).returncode == 0
     assert "demarche report" in (site / "index.html").read_text(encoding="utf-8")

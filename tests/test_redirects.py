@@ -47,3 +47,23 @@ def test_loops_and_long_chains_are_counted_failures(site: Site, crawl, tmp_path:
     assert f"ERROR: Too many redirects at {site.url(news.format(3))} (over 20)" in done.output
     # A crawl that archived what it could is not failed for the pages lost.
     assert (done.returncode, done.rows("SELECT status FROM crawl_runs")) == (0, [("finished",)])
+
+
+def test_a_return_passes_the_duplicate_filter_for_one_hop_only():
+    # Scrapy copies a request's dont_filter to every later hop: after one
+    # followed return, a page already fetched could be fetched again.
+    from scrapy import Request, Spider
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares.failures import CheckedRedirect
+
+    crawler = get_crawler(Spider)
+    crawler.spider = Spider("x")
+    middleware = CheckedRedirect.from_crawler(crawler)
+    first = Request("https://mfa.example/a")
+    back = middleware._redirect(Request("https://mfa.example/a"), first, 302)
+    assert back.dont_filter  # the same page again: past the filter, once
+    onward = middleware._redirect(Request("https://mfa.example/b"), back, 302)
+    assert not onward.dont_filter
+    kept = Request("https://mfa.example/c", dont_filter=True)
+    assert middleware._redirect(Request("https://mfa.example/d"), kept, 301).dont_filter

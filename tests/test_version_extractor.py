@@ -84,3 +84,29 @@ def test_versions_of_an_unknown_extractor_say_nothing(archive: str):
             archive_article(s, {**texts(NEW, body), "extractor_hash": None if when == T0
                                 else NEW}, when)
     assert EXTRACTION_CHANGED not in history_of(engine)
+
+
+def test_history_reads_an_archive_from_before_the_migration(tmp_path):
+    # An archive not yet at 0015 is upgraded as `show` upgrades it, not
+    # read as if it had the new column ("no such column").
+    import subprocess
+    import sys
+
+    from alembic import command
+
+    from storage.engine import make_engine
+    from storage.migrate import alembic_config
+    from tests.conftest import ROOT
+
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    with Session(open_archive(url)) as s, s.begin():
+        sync_sources(s, [MID], T0)
+    for when, body in [(T0, "First text."), (T0 + DAY, "Edited.")]:
+        with Session(open_archive(url)) as s, s.begin():
+            archive_article(s, texts(OLD, body), when)
+    with make_engine(url).begin() as conn:
+        command.downgrade(alembic_config(conn), "0014")
+    said = subprocess.run([sys.executable, "-m", "cli", "history", "1", "--archive", url],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert said.returncode == 0, said.stderr
+    assert "1 earlier text:" in said.stdout and "+Edited." in said.stdout

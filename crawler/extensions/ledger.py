@@ -134,7 +134,7 @@ def run_outcome(reason: str, stats: dict[str, object]) -> tuple[str, str]:
 
 # An article link the run met, whether it requested it or not.
 _LISTED = ("crawl/article_requests", "crawl/skipped/unchanged", "crawl/skipped/too_old",
-           "crawl/skipped/max_articles")
+           "crawl/skipped/max_articles", "sitemap/children_too_old")
 # What the spiders count when an entry point gives no article link.
 _UNREADABLE = ("sitemap/invalid", "feed/unreadable", "listing/not_html", "listing/too_large",
                "listing/no_links", "sitemap/skipped_links", "feed/skipped_links")

@@ -194,22 +194,28 @@ class BoundedPool:
         # Tasks not yet settled: pebble's ``stop`` leaves its futures of
         # queued and running tasks pending for good (seen in CI), so a
         # shutdown that drops them settles them itself.
+        # (A task is submitted and registered under the lock, so that a
+        # shutdown sees every task submitted before it, and none after.)
         self._unsettled: set[Future] = set()
+        self._closed = False
         self._lock = threading.Lock()
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
-        try:
-            inner = self._pool.schedule(_bounded_call,
-                                        args=(function, args, self.bounds.memory_mb),
-                                        timeout=self.bounds.seconds)
-        except RuntimeError as error:
-            # pebble's pool is broken for good (a worker died while none had
-            # a task: "All workers expired"; the pages then in it already
-            # failed with BrokenProcessPool): said the same way, so that the
-            # caller replaces the pool instead of failing every later page.
-            raise BrokenProcessPool(f"the worker pool is broken: {error}") from error
-        outer: Future = Future()
         with self._lock:
+            if self._closed:
+                raise PoolShutDown("the worker pool was shut down")
+            try:
+                inner = self._pool.schedule(_bounded_call,
+                                            args=(function, args, self.bounds.memory_mb),
+                                            timeout=self.bounds.seconds)
+            except RuntimeError as error:
+                # pebble's pool is broken for good (a worker died while none
+                # had a task: "All workers expired"; the pages then in it
+                # already failed with BrokenProcessPool): said the same way,
+                # so that the caller replaces the pool instead of failing
+                # every later page.
+                raise BrokenProcessPool(f"the worker pool is broken: {error}") from error
+            outer: Future = Future()
             self._unsettled.add(outer)
         outer.add_done_callback(self._forget)
         inner.add_done_callback(lambda done: _settle(outer, self.bounds, done))
@@ -245,9 +251,10 @@ class BoundedPool:
         """As ``Executor.shutdown``; ``cancel_futures`` also stops the
         workers in the middle of their tasks."""
         if cancel_futures:
-            self._pool.stop()
             with self._lock:
+                self._closed = True
                 dropped = list(self._unsettled)
+            self._pool.stop()
             for outer in dropped:
                 # Said as a broken pool, not a cancellation: a crawl gives
                 # such a page one more try in the pool that replaces this one.

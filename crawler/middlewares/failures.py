@@ -175,12 +175,15 @@ class CheckedRedirect(RedirectMiddleware):
         seen = chain.count(canonicalize_url(redirected.url))
         if seen > 1:
             self._lost(request, "redirect loop", f"back to {redirected.url} again")
+        # The request's own flag, before a return set it for one hop (Scrapy
+        # copies it to every later hop of the chain).
+        own = request.meta.get("demarche_dont_filter", request.dont_filter)
         try:
             followed = super()._redirect(redirected, request, reason)
         except IgnoreRequest:
             self._lost(request, "too many redirects", f"over {self.max_redirect_times}")
-        if seen:
-            followed.dont_filter = True
+        followed.meta["demarche_dont_filter"] = own
+        followed.dont_filter = own or bool(seen)
         return followed
 
     def _lost(self, request: Request, cause: str, detail: str) -> None:

@@ -130,8 +130,13 @@ class SitemapSpider(SourceSpider):
             if kind == "sitemapindex":
                 # An index entry's lastmod is its newest URL's: older means
                 # nothing in it is new enough.
-                if (follow is None or follow.search(loc)) and not self.is_too_old(modified):
-                    yield scrapy.Request(response.urljoin(loc), callback=self.parse_sitemap)
+                if follow is not None and not follow.search(loc):
+                    continue
+                if self.is_too_old(modified):
+                    # Its articles are met, and older than the run wants.
+                    self.crawler.stats.inc_value("sitemap/children_too_old")
+                    continue
+                yield scrapy.Request(response.urljoin(loc), callback=self.parse_sitemap)
                 continue
             if not self.source.is_article_url(loc):
                 self.crawler.stats.inc_value("sitemap/skipped_links")
