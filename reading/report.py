@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
@@ -230,6 +231,7 @@ def render(report: Report) -> str:
         timeline_svg=timeline_chart(report.per_day, report.names),
         totals_svg=totals_chart(report.totals, report.names),
         total=sum(report.totals.values()),
+        generator=Markup(GENERATOR),  # the mark check_report_folder looks for
     )
 
 
